@@ -1,0 +1,89 @@
+"""vzb: backtest volume strategies on crypto candles, from a Jupyter notebook.
+
+>>> import vzb
+>>> candles = vzb.load_sample("BTC_USD", timeframe="1d")
+>>> result = vzb.backtest(candles, "volume_zone_breakout", fees=0.0005)
+>>> result.stats["# Trades"] > 0
+True
+
+The top level holds the whole workflow; each layer is a subpackage:
+``vzb.data`` (candles in), ``vzb.strategies`` (candles -> signals),
+``vzb.engine`` (signals -> positions, equity, stats, sweeps),
+``vzb.jobs`` (background tasks), ``vzb.results`` (Parquet files),
+``vzb.widgets`` (notebook views).
+
+Names are imported lazily, so ``import vzb`` is fast and compiles nothing.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+from vzb._version import __version__
+
+# public name -> module that defines it
+_API = {
+    # data
+    "read_candles": "vzb.data",
+    "validate_candles": "vzb.data",
+    "from_upbit": "vzb.data",
+    "from_bithumb": "vzb.data",
+    "from_ccxt": "vzb.data",
+    "list_samples": "vzb.data",
+    "load_sample": "vzb.data",
+    "load_candles": "vzb.data",
+    "list_symbols": "vzb.data",
+    "resample_candles": "vzb.data",
+    "synthetic_candles": "vzb.data",
+    # strategies
+    "list_strategies": "vzb.strategies",
+    "get_strategy": "vzb.strategies",
+    "register_strategy": "vzb.strategies",
+    "signals": "vzb.strategies",
+    # engine
+    "backtest": "vzb.engine",
+    "BacktestResult": "vzb.engine",
+    "sweep": "vzb.engine",
+    # jobs
+    "JobRunner": "vzb.jobs",
+    "TaskStore": "vzb.jobs",
+    # widgets
+    "JobPanel": "vzb.widgets",
+}
+
+__all__ = ["__version__", *_API]
+
+
+def __getattr__(name: str):
+    try:
+        module = _API[name]
+    except KeyError:
+        raise AttributeError(f"module 'vzb' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers
+    from vzb.data import (
+        from_bithumb,
+        from_ccxt,
+        from_upbit,
+        list_samples,
+        list_symbols,
+        load_candles,
+        load_sample,
+        read_candles,
+        resample_candles,
+        synthetic_candles,
+        validate_candles,
+    )
+    from vzb.engine import BacktestResult, backtest, sweep
+    from vzb.jobs import JobRunner, TaskStore
+    from vzb.strategies import get_strategy, list_strategies, register_strategy, signals
+    from vzb.widgets import JobPanel
