@@ -1,0 +1,475 @@
+"""The job panel: every task in the store as a row with a progress bar and a cancel button.
+
+The panel reads the task store (the single source of truth) and never runs anything itself:
+a cancel button only asks the runner to cancel, which sets the task's flag. All texts come
+from :mod:`vzb.widgets.panel_state`; this module maps them onto stock ipywidgets, reusing
+one set of row widgets per task and sending only what changed.
+
+A background thread polls ``store.version`` about twice a second, batches each widget's
+updates with ``hold_sync()``, stops when the panel is closed or nothing has been queued or
+running for ``idle_timeout`` seconds, and is woken again by the runner on every submit.
+
+>>> import tempfile
+>>> from vzb.jobs import TaskStore
+>>> with tempfile.TemporaryDirectory() as tmp:
+...     panel = JobPanel(TaskStore(tmp))
+...     print(repr(panel))
+...     panel.close()
+JobPanel: no tasks
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import threading
+import time
+import weakref
+from contextlib import ExitStack
+from typing import Any
+
+import ipywidgets as widgets
+
+from vzb.errors import TaskNotFound, TaskStateError
+from vzb.widgets.panel_state import FINISHED, PanelState, TaskRow
+
+__all__ = ["JobPanel", "TaskRowWidget"]
+
+_SAFE_CLASS = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def _css_id(task_id: str) -> str:
+    return "vzb-task-id-" + _SAFE_CLASS.sub("-", task_id)
+
+
+class TaskRowWidget:
+    """The widgets of one task row; :meth:`apply` copies a :class:`TaskRow` onto them.
+
+    Attributes
+    ----------
+    container : ipywidgets.VBox
+        The whole row (CSS classes ``vzb-task-row``, ``vzb-task-id-<id>`` and
+        ``vzb-state-<state>``).
+    description, info, state : ipywidgets.HTML
+        Description; percent, units and times; state text (``vzb-task-state``).
+    bar : ipywidgets.FloatProgress
+        Progress 0..1, ``bar_style`` by state (``vzb-task-progress``).
+    cancel_button : ipywidgets.Button
+        Asks the runner to cancel (``vzb-cancel-button``); disabled once finished.
+    error : ipywidgets.Accordion
+        Error summary as title, traceback inside (``vzb-task-error``); hidden without error.
+    note : ipywidgets.HTML
+        The reason a task was cancelled (``vzb-task-note``).
+    """
+
+    def __init__(self, task_id: str, on_cancel: Any) -> None:
+        self.task_id = task_id
+        self.shown: TaskRow | None = None
+        self.description = widgets.HTML(layout=widgets.Layout(flex="1 1 auto", min_width="220px"))
+        self.description.add_class("vzb-task-description")
+        self.bar = widgets.FloatProgress(
+            value=0.0, min=0.0, max=1.0, layout=widgets.Layout(width="160px")
+        )
+        self.bar.add_class("vzb-task-progress")
+        self.info = widgets.HTML(layout=widgets.Layout(width="230px"))
+        self.info.add_class("vzb-task-info")
+        self.state = widgets.HTML(layout=widgets.Layout(width="90px"))
+        self.state.add_class("vzb-task-state")
+        self.cancel_button = widgets.Button(
+            description="Cancel",
+            icon="stop",
+            tooltip=f"Cancel task {task_id}",
+            layout=widgets.Layout(width="90px"),
+        )
+        self.cancel_button.add_class("vzb-cancel-button")
+        self.cancel_button.on_click(lambda _button: on_cancel(task_id))
+        self._traceback = widgets.HTML()
+        self.error = widgets.Accordion(
+            children=[self._traceback],
+            selected_index=None,
+            layout=widgets.Layout(display="none"),
+        )
+        self.error.add_class("vzb-task-error")
+        self.note = widgets.HTML(layout=widgets.Layout(margin="0 0 0 8px"))
+        self.note.add_class("vzb-task-note")
+        line = widgets.HBox(
+            [self.description, self.bar, self.info, self.state, self.cancel_button],
+            layout=widgets.Layout(align_items="center"),
+        )
+        line.add_class("vzb-task-line")
+        self.container = widgets.VBox([line, self.note, self.error])
+        self.container.add_class("vzb-task-row")
+        self.container.add_class(_css_id(task_id))
+        self._parts = [self.description, self.bar, self.info, self.state, self.cancel_button]
+
+    def apply(self, row: TaskRow) -> None:
+        """Show ``row``, sending only the fields that changed since the last call."""
+        old = self.shown
+        if old == row:
+            return
+        with ExitStack() as stack:
+            for part in (*self._parts, self.container, self.note, self.error, self._traceback):
+                stack.enter_context(part.hold_sync())
+            if old is None or old.description != row.description:
+                title, text = html.escape(row.task_id), html.escape(row.description)
+                self.description.value = f'<span title="{title}">{text}</span>'
+            if old is None or old.progress != row.progress:
+                self.bar.value = row.progress
+            if old is None or old.bar_style != row.bar_style:
+                self.bar.bar_style = row.bar_style
+            info = (
+                row.percent_text,
+                row.units_text,
+                row.elapsed_text,
+                row.remaining_text,
+            )
+            if old is None or info != (
+                old.percent_text,
+                old.units_text,
+                old.elapsed_text,
+                old.remaining_text,
+            ):
+                self.info.value = html.escape("  ".join(t for t in info if t)).replace(
+                    "  ", " &middot; "
+                )
+            if old is None or old.state_text != row.state_text:
+                self.state.value = f"<b>{html.escape(row.state_text)}</b>"
+            if old is None or old.status != row.status:
+                if old is not None:
+                    self.container.remove_class(f"vzb-state-{old.status}")
+                self.container.add_class(f"vzb-state-{row.status}")
+            if old is None or old.cancellable != row.cancellable:
+                self.cancel_button.disabled = not row.cancellable
+            if old is None or (old.error_summary, old.traceback) != (
+                row.error_summary,
+                row.traceback,
+            ):
+                note = row.error_summary if not row.traceback else ""
+                self.note.value = html.escape(note)
+                if row.traceback:
+                    self.error.set_title(0, row.error_summary)
+                    self._traceback.value = (
+                        "<pre style='white-space: pre-wrap; font-size: 11px'>"
+                        f"{html.escape(row.traceback or row.error_summary)}</pre>"
+                    )
+                    self.error.layout.display = ""
+                else:
+                    self.error.layout.display = "none"
+        self.shown = row
+
+    def close(self) -> None:
+        """Close every widget of the row."""
+        for part in (*self._parts, self.note, self._traceback, self.error, self.container):
+            part.close()
+
+
+class JobPanel:
+    """A live view of the task store: counts, one row per task, cancel buttons.
+
+    Parameters
+    ----------
+    runner : JobRunner or TaskStore
+        The runner whose tasks to show (its ``.store`` is read; cancel goes through
+        ``runner.cancel``). A bare :class:`~vzb.jobs.TaskStore` works too, e.g. to look at a
+        store after a kernel restart.
+    max_rows : int
+        Show at most this many rows, newest first; the rest are summarised as "N more".
+    hide_finished : bool
+        Start with completed, failed and cancelled tasks hidden (they stay in the store).
+    refresh_interval : float
+        Seconds between polls of the store by the refresh thread.
+    idle_timeout : float
+        The refresh thread stops after this many seconds with nothing queued or running;
+        a new submit through the runner (or :meth:`refresh`) wakes it.
+    autostart : bool
+        Start the refresh thread now if any task is queued or running.
+
+    Attributes
+    ----------
+    widget : ipywidgets.VBox
+        The panel's root widget (CSS class ``vzb-job-panel``); the panel displays as it.
+    state : PanelState
+        What the panel shows right now, as plain data.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from vzb.jobs import TaskStore
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     panel = JobPanel(TaskStore(tmp), max_rows=5)
+    ...     print(panel.state.header_text)
+    ...     panel.close()
+    0 queued, 0 running, 0 completed, 0 failed, 0 cancelled
+    """
+
+    def __init__(
+        self,
+        runner: Any,
+        *,
+        max_rows: int = 20,
+        hide_finished: bool = False,
+        refresh_interval: float = 0.5,
+        idle_timeout: float = 30.0,
+        autostart: bool = True,
+    ) -> None:
+        self.runner = runner
+        self.store = getattr(runner, "store", runner)
+        self.max_rows = int(max_rows)
+        self.refresh_interval = float(refresh_interval)
+        self.idle_timeout = float(idle_timeout)
+        self.state = PanelState([], hide_finished=hide_finished, max_rows=self.max_rows)
+        self._records: list[dict] = []
+        self._version: Any = object()
+        self._rows: dict[str, TaskRowWidget] = {}
+        self._order: list[str] = []
+        self._lock = threading.RLock()
+        self._thread_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._closed = False
+
+        self._header = widgets.HTML()
+        self._header.add_class("vzb-panel-header")
+        self.cancel_all_button = widgets.Button(
+            description="Cancel all", icon="stop", tooltip="Cancel every queued or running task"
+        )
+        self.cancel_all_button.add_class("vzb-cancel-all")
+        self.cancel_all_button.on_click(lambda _button: self.cancel_all())
+        self.hide_finished_toggle = widgets.ToggleButton(
+            value=hide_finished,
+            description="Hide finished",
+            icon="eye-slash",
+            tooltip="Hide completed, failed and cancelled tasks (they stay in the store)",
+        )
+        self.hide_finished_toggle.add_class("vzb-hide-finished")
+        self.hide_finished_toggle.observe(self._on_hide_finished, names="value")
+        self._message = widgets.HTML()
+        self._message.add_class("vzb-panel-message")
+        self._rows_box = widgets.VBox()
+        self._rows_box.add_class("vzb-task-rows")
+        self._more = widgets.HTML()
+        self._more.add_class("vzb-more-tasks")
+        header = widgets.HBox(
+            [self._header, self.cancel_all_button, self.hide_finished_toggle],
+            layout=widgets.Layout(align_items="center", justify_content="space-between"),
+        )
+        header.add_class("vzb-panel-top")
+        self.widget = widgets.VBox([header, self._message, self._rows_box, self._more])
+        self.widget.add_class("vzb-job-panel")
+        self._parts = [
+            self._header,
+            self.cancel_all_button,
+            self.hide_finished_toggle,
+            self._message,
+            self._rows_box,
+            self._more,
+            header,
+            self.widget,
+        ]
+
+        self._listener = None
+        add_listener = getattr(runner, "add_listener", None)
+        if callable(add_listener):
+            ref = weakref.ref(self)
+
+            def _on_submit(task_id: str, _ref: Any = ref) -> None:
+                panel = _ref()
+                if panel is not None:
+                    panel._wake_up()
+
+            self._listener = _on_submit
+            add_listener(_on_submit)
+
+        self.refresh(force=True)
+        if autostart and self.state.active:
+            self._wake_up()
+
+    # ------------------------------------------------------------------ reading
+    def refresh(self, *, force: bool = False) -> PanelState:
+        """Read the store if it changed, update the widgets, and return the new state.
+
+        Times (elapsed, remaining) are re-formatted on every call. Safe to call from any
+        thread; also wakes the refresh thread if tasks are active.
+
+        Parameters
+        ----------
+        force : bool
+            Re-read the store even if its version did not change.
+
+        Returns
+        -------
+        PanelState
+        """
+        with self._lock:
+            version = self.store.version
+            if force or version != self._version:
+                self._records = self.store.tasks()
+                self._version = version
+            self.state = PanelState(
+                self._records,
+                hide_finished=self.hide_finished_toggle.value,
+                max_rows=self.max_rows,
+            )
+            if not self._closed:
+                self._apply(self.state)
+        if self.state.active and threading.current_thread() is not self._thread:
+            self._wake_up()
+        return self.state
+
+    def _apply(self, state: PanelState) -> None:
+        header = f"<b>Tasks</b>: {html.escape(state.header_text)}"
+        if self._header.value != header:
+            self._header.value = header
+        more = html.escape(state.more_text)
+        if self._more.value != more:
+            self._more.value = more
+        order = [row.task_id for row in state.rows]
+        for row in state.rows:
+            view = self._rows.get(row.task_id)
+            if view is None:
+                view = self._rows[row.task_id] = TaskRowWidget(row.task_id, self.cancel)
+            view.apply(row)
+        self.cancel_all_button.disabled = not state.active
+        if order != self._order:
+            self._rows_box.children = [self._rows[task_id].container for task_id in order]
+            for task_id in set(self._rows) - set(order):
+                self._rows.pop(task_id).close()
+            self._order = order
+
+    @property
+    def hide_finished(self) -> bool:
+        """Whether finished tasks are hidden (set it, or click the toggle)."""
+        return bool(self.hide_finished_toggle.value)
+
+    @hide_finished.setter
+    def hide_finished(self, value: bool) -> None:
+        self.hide_finished_toggle.value = bool(value)
+
+    def _on_hide_finished(self, _change: Any) -> None:
+        self.refresh()
+
+    @property
+    def rows(self) -> dict[str, TaskRowWidget]:
+        """The row widgets shown now, by task id, newest first."""
+        return {task_id: self._rows[task_id] for task_id in self._order}
+
+    # ------------------------------------------------------------------ acting
+    def cancel(self, task_id: str) -> None:
+        """Ask the runner to cancel one task (a running task only gets its cancel flag).
+
+        A task that finished in the meantime is not an error here: the panel says so in
+        its message line.
+        """
+        try:
+            if hasattr(self.runner, "cancel"):
+                self.runner.cancel(task_id)
+            else:
+                self.store.request_cancel(task_id)
+        except (TaskStateError, TaskNotFound) as exc:
+            self._message.value = html.escape(str(exc))
+        else:
+            self._message.value = ""
+        self.refresh(force=True)
+
+    def cancel_all(self) -> list[str]:
+        """Cancel every queued or running task; returns the ids that were asked to cancel."""
+        asked = []
+        for record in self.store.tasks():
+            if record.get("status") in FINISHED or record.get("cancel_requested"):
+                continue
+            try:
+                if hasattr(self.runner, "cancel"):
+                    self.runner.cancel(record["task_id"])
+                else:
+                    self.store.request_cancel(record["task_id"])
+            except (TaskStateError, TaskNotFound):
+                continue
+            asked.append(record["task_id"])
+        self.refresh(force=True)
+        return asked
+
+    # ------------------------------------------------------------------ thread
+    @property
+    def refreshing(self) -> bool:
+        """True while the background refresh thread runs."""
+        thread = self._thread
+        return thread is not None and thread.is_alive()
+
+    def _wake_up(self) -> None:
+        with self._thread_lock:
+            if self._closed:
+                return
+            self._wake.set()
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="vzb-job-panel-refresh", daemon=True
+                )
+                self._thread.start()
+
+    def _run(self) -> None:
+        idle_since: float | None = None
+        while not self._stop.is_set():
+            woken = self._wake.wait(self.refresh_interval)
+            self._wake.clear()
+            if self._stop.is_set() or self.widget.comm is None:
+                break
+            try:
+                state = self.refresh()
+            except Exception as exc:  # the store went away: say so and stop polling
+                self._message.value = html.escape(
+                    f"Refresh stopped: {type(exc).__name__}: {exc}. Call panel.refresh()."
+                )
+                break
+            if state.active or woken:
+                idle_since = None
+                continue
+            idle_since = idle_since or time.monotonic()
+            if time.monotonic() - idle_since >= self.idle_timeout:
+                with self._thread_lock:
+                    if not self._wake.is_set():
+                        self._thread = None
+                        return
+        with self._thread_lock:
+            self._thread = None
+
+    def stop(self) -> None:
+        """Stop the refresh thread (the widgets stay; :meth:`refresh` starts it again)."""
+        thread = self._thread
+        self._stop.set()
+        self._wake.set()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5)
+        self._stop.clear()
+        self._wake.clear()
+
+    def close(self) -> None:
+        """Stop refreshing, detach from the runner and close every widget."""
+        self.stop()
+        with self._thread_lock:
+            self._closed = True
+        remove_listener = getattr(self.runner, "remove_listener", None)
+        if self._listener is not None and callable(remove_listener):
+            remove_listener(self._listener)
+        with self._lock:
+            for view in self._rows.values():
+                view.close()
+            self._rows.clear()
+            self._order = []
+            for part in self._parts:
+                part.close()
+
+    # ------------------------------------------------------------------ display
+    def __repr__(self) -> str:
+        return self.state.to_text()
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        self.refresh()
+        bundle: dict[str, Any] = {}
+        if self.widget.comm is not None:
+            bundle = dict(self.widget._repr_mimebundle_(**kwargs) or {})
+        bundle["text/plain"] = repr(self)
+        return bundle
