@@ -1,0 +1,335 @@
+"""Work units: the pieces a task is split into, run in worker processes.
+
+A unit is plain data, so it crosses process boundaries safely::
+
+    {"task_id": ..., "attempt": 1, "index": 0, "total": 4,
+     "function": "vzb.jobs.units:backtest_symbol", "kwargs": {...},
+     "store_dir": "/path/to/.vzb"}          # None when the workers are remote
+
+:func:`execute` runs one unit in a worker: it imports ``function`` by its import path,
+calls it with a :class:`UnitContext` and ``kwargs``, and saves the output. The context's
+:meth:`~UnitContext.checkpoint` writes heartbeats and throttled progress into the store
+(fenced by the task's attempt number) and raises :class:`Cancelled` once the task should
+stop: pass it as the engine's ``checkpoint=`` and a cancel reaches the numba kernels'
+chunk boundaries.
+
+When ``store_dir`` is None (a dask cluster whose workers cannot reach the store's disk)
+the unit touches no store and returns its output object; the runner saves it.
+
+>>> unit = {"task_id": "t", "attempt": 1, "index": 0, "total": 1, "store_dir": None,
+...         "function": "vzb.jobs.units:sleep", "kwargs": {"seconds": 0, "value": 42}}
+>>> execute(unit)
+{'output': 42}
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from vzb.errors import VzbError
+from vzb.jobs.store import TaskStore
+
+__all__ = [
+    "Cancelled",
+    "UnitContext",
+    "backtest_symbol",
+    "build_units",
+    "execute",
+    "resolve_function",
+    "save_unit_output",
+    "sleep",
+    "sweep_chunk",
+]
+
+#: Seconds between two progress writes of one unit (diskcache serialises writes).
+PROGRESS_INTERVAL = 0.25
+#: Seconds between two looks at the cancel flag.
+STOP_CHECK_INTERVAL = 0.05
+
+_STORES: dict[str, TaskStore] = {}
+
+
+class Cancelled(VzbError):
+    """Raised inside a unit when its task was cancelled, timed out or superseded."""
+
+
+def _store(directory: str) -> TaskStore:
+    store = _STORES.get(directory)
+    if store is None:
+        store = _STORES[directory] = TaskStore(directory)
+    return store
+
+
+def resolve_function(path: str) -> Callable:
+    """Import ``"package.module:function"`` and return the function.
+
+    >>> resolve_function("vzb.jobs.units:sleep").__name__
+    'sleep'
+    """
+    module, sep, name = path.partition(":")
+    if not sep or not module or not name:
+        raise ValueError(f"Unit function {path!r} must be written 'package.module:function'")
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as exc:
+        raise ValueError(
+            f"Cannot import unit function {path!r} ({exc}); define it in an importable "
+            "module, not in a notebook, so worker processes can find it"
+        ) from None
+
+
+class UnitContext:
+    """What a running unit knows about its task: checkpoints, progress and the stop flag.
+
+    Parameters
+    ----------
+    unit : dict
+        The unit (plain data, see the module docstring).
+    """
+
+    def __init__(self, unit: Mapping[str, Any]):
+        self.task_id = unit["task_id"]
+        self.attempt = unit["attempt"]
+        self.index = unit["index"]
+        self.total = unit["total"]
+        self.store = _store(unit["store_dir"]) if unit.get("store_dir") else None
+        self.pid = os.getpid()
+        self._last_write = 0.0
+        self._last_check = 0.0
+        self._fraction = 0.0
+        self._message: str | None = None
+
+    def stage(self, fraction: float, message: str) -> None:
+        """Enter a new stage (``"loading candles"``, ``"saving"``): written at once."""
+        self._message = message
+        self.checkpoint(fraction, force=True)
+
+    def checkpoint(self, fraction: float, *, force: bool = False) -> None:
+        """Report this unit's fraction done (0..1); raise :class:`Cancelled` if it must stop.
+
+        Cheap to call often: the stop flag is read at most every 50 ms and progress is
+        written at most four times a second.
+        """
+        self._fraction = fraction
+        if self.store is None:
+            return
+        now = time.monotonic()
+        if force or now - self._last_check >= STOP_CHECK_INTERVAL:
+            self._last_check = now
+            reason = self.store.should_stop(self.task_id, self.attempt)
+            if reason:
+                raise Cancelled(f"Task {self.task_id} unit {self.index} stopped: {reason}")
+        if force or now - self._last_write >= PROGRESS_INTERVAL:
+            self._last_write = now
+            written = self.store.report(
+                self.task_id, self.attempt, self.index, fraction, self._message, pid=self.pid
+            )
+            if written is None:
+                raise Cancelled(f"Task {self.task_id} unit {self.index} stopped: stale attempt")
+
+    def scaled(self, low: float, high: float) -> Callable[[float], None]:
+        """A checkpoint for a sub-step covering ``low..high`` of this unit (for the engine)."""
+
+        def checkpoint(fraction: float) -> None:
+            self.checkpoint(low + (high - low) * float(fraction))
+
+        return checkpoint
+
+
+def execute(unit: Mapping[str, Any]) -> dict:
+    """Run one unit (in a worker process) and save its output.
+
+    Returns ``{"output": object}`` when the unit has no store (remote workers), else
+    ``{"saved": bool}`` (False when the write was stale: another attempt owns the task).
+    Raises :class:`Cancelled` when the task had to stop.
+    """
+    context = UnitContext(unit)
+    function = resolve_function(unit["function"])
+    context.checkpoint(0.0, force=True)
+    output = function(context, **unit.get("kwargs", {}))
+    if context.store is None:
+        return {"output": output}
+    info = save_unit_output(context.store, unit, output)
+    record = context.store.finish_unit(unit["task_id"], unit["attempt"], unit["index"], info)
+    return {"saved": record is not None}
+
+
+def save_unit_output(store: TaskStore, unit: Mapping[str, Any], output: Any) -> dict:
+    """Save a unit's output under the store directory; return its plain-data description.
+
+    A DataFrame goes to Parquet (``save_table``), a ``BacktestResult`` to a result
+    directory (``save_result``); plain data is kept in the store as is.
+    """
+    import pandas as pd
+
+    base = os.path.join(
+        store.result_dir(unit["task_id"]), f"unit-{unit['index']:05d}-a{unit['attempt']}"
+    )
+    if isinstance(output, pd.DataFrame):
+        from vzb.results import save_table
+
+        return {
+            "format": "table",
+            "path": save_table(output, base + ".parquet"),
+            "rows": len(output),
+        }
+    if hasattr(output, "stats") and hasattr(output, "to_dict"):
+        from vzb.results import save_result
+
+        return {"format": "result", "path": save_result(output, base)}
+    return {"format": "value", "value": output}
+
+
+# -- the built-in unit functions ------------------------------------------------------------
+def sleep(
+    context: UnitContext,
+    seconds: float = 1.0,
+    value: Any = None,
+    ignore_cancel: bool = False,
+    fail: str | None = None,
+) -> Any:
+    """Sleep ``seconds`` in small steps, reporting progress; return ``value``.
+
+    A unit for demos, tests and benchmarks of the job machinery. ``ignore_cancel=True``
+    never checks the flag (a stuck unit, to be killed); ``fail`` raises ValueError(fail).
+    """
+    end = time.monotonic() + seconds
+    context.stage(0.0, f"sleeping {seconds:g} s")
+    while (left := end - time.monotonic()) > 0:
+        time.sleep(min(0.01, left))
+        if not ignore_cancel:
+            context.checkpoint(1.0 - left / seconds)
+    if fail:
+        raise ValueError(fail)
+    return value
+
+
+def _load(symbols: Sequence[str], timeframe: str, start, end, data_dir) -> dict:
+    from vzb.data import load_candles
+
+    return {s: load_candles(s, timeframe, start, end, data_dir=data_dir) for s in symbols}
+
+
+def backtest_symbol(
+    context: UnitContext,
+    *,
+    strategy: str,
+    params: Mapping[str, Any] | None,
+    symbol: str,
+    timeframe: str = "1d",
+    start: str | None = None,
+    end: str | None = None,
+    options: Mapping[str, Any] | None = None,
+    data_dir: str | None = None,
+):
+    """Backtest one symbol of a task: load candles, run, return the ``BacktestResult``."""
+    from vzb.engine import backtest
+
+    context.stage(0.0, f"loading candles {symbol}")
+    candles = _load([symbol], timeframe, start, end, data_dir)[symbol]
+    context.stage(0.05, f"running {symbol} {context.index + 1}/{context.total}")
+    result = backtest(
+        candles,
+        strategy,
+        dict(params or {}),
+        checkpoint=context.scaled(0.05, 0.95),
+        **(options or {}),
+    )
+    context.stage(0.95, f"saving {symbol}")
+    return result
+
+
+def sweep_chunk(
+    context: UnitContext,
+    *,
+    strategy: str,
+    param_sets: Sequence[Mapping[str, Any]],
+    symbols: Sequence[str],
+    timeframe: str = "1d",
+    start: str | None = None,
+    end: str | None = None,
+    options: Mapping[str, Any] | None = None,
+    data_dir: str | None = None,
+):
+    """Run a chunk of parameter sets over the task's symbols: return the stats table."""
+    from vzb.engine import sweep_stats
+
+    context.stage(0.0, "loading candles")
+    candles = _load(symbols, timeframe, start, end, data_dir)
+    data = candles[symbols[0]] if len(symbols) == 1 else candles
+    context.stage(0.05, f"running chunk {context.index + 1}/{context.total}")
+    table = sweep_stats(
+        data,
+        strategy,
+        [dict(p) for p in param_sets],
+        checkpoint=context.scaled(0.05, 0.95),
+        **(options or {}),
+    )
+    context.stage(0.95, f"saving chunk {context.index + 1}/{context.total}")
+    return table
+
+
+def build_units(kind: str, spec: Mapping[str, Any]) -> list[dict]:
+    """Split a task spec into unit descriptions ``{"function", "kwargs"}`` (deterministic).
+
+    >>> units = build_units("units", {"function": "vzb.jobs.units:sleep",
+    ...                               "units": [{"seconds": 0}, {"seconds": 0}]})
+    >>> len(units), units[0]["function"]
+    (2, 'vzb.jobs.units:sleep')
+    """
+    common = {
+        "timeframe": spec.get("timeframe", "1d"),
+        "start": spec.get("start"),
+        "end": spec.get("end"),
+        "options": spec.get("options") or {},
+        "data_dir": spec.get("data_dir"),
+    }
+    if kind == "backtest":
+        return [
+            {
+                "function": "vzb.jobs.units:backtest_symbol",
+                "kwargs": {
+                    "strategy": spec["strategy"],
+                    "params": spec.get("params"),
+                    "symbol": s,
+                    **common,
+                },
+            }
+            for s in spec["symbols"]
+        ]
+    if kind == "sweep":
+        from vzb.engine import parameter_sets
+
+        sets = parameter_sets(
+            spec["strategy"], spec["grid"], n_iter=spec.get("n_iter"), seed=spec.get("seed")
+        )
+        size = max(int(spec.get("chunk_size") or 1), 1)
+        return [
+            {
+                "function": "vzb.jobs.units:sweep_chunk",
+                "kwargs": {
+                    "strategy": spec["strategy"],
+                    "param_sets": sets[i : i + size],
+                    "symbols": list(spec["symbols"]),
+                    **common,
+                },
+            }
+            for i in range(0, len(sets), size)
+        ]
+    if kind == "units":
+        return [{"function": spec["function"], "kwargs": dict(k)} for k in spec["units"]]
+    raise ValueError(f"Unknown task kind {kind!r}; use 'backtest', 'sweep' or 'units'")
+
+
+def chunk_size_for(n_sets: int, max_workers: int, *, per_worker: int = 4) -> int:
+    """Parameter sets per sweep unit: about ``per_worker`` units per worker.
+
+    >>> chunk_size_for(1000, 2)
+    125
+    """
+    return max(1, math.ceil(n_sets / max(1, max_workers * per_worker)))
