@@ -1,0 +1,238 @@
+"""Numba kernels for the built-in strategies: arrays and scalars in, arrays out.
+
+Every kernel works on a bar range ``[start, stop)`` and writes into preallocated output
+arrays indexed by absolute bar number, so callers run long series in chunks and check a
+cancel flag between chunks. Inputs are float64 arrays of equal length; the Python layer
+(:mod:`vzb.strategies.volume_zone_breakout`, :mod:`vzb.strategies.volume_long_candle`)
+validates parameters before calling.
+
+Floating-point operations follow the slow references in the tests step by step (same
+formulas, same order of accumulation), so kernel and reference agree exactly, ties
+included:
+
+* bin edges: ``edge[k] = lo + (hi - lo) * k / num_bins`` for ``k < num_bins`` and
+  ``edge[num_bins] = hi``;
+* a candle spanning ``[c_lo, c_hi]`` (``c_hi > c_lo``) adds
+  ``volume * (overlap / (c_hi - c_lo))`` to each bin it overlaps, where
+  ``overlap = min(c_hi, edge[k+1]) - max(c_lo, edge[k])`` (only when positive),
+  candles in bar order;
+* a zero-span candle adds its whole volume to the bin ``k`` with
+  ``edge[k] <= price < edge[k+1]`` (the price ``hi`` goes to the last bin);
+* the window total is the sum of the bins from the top bin down; the zone is the first
+  bin, from the top, where the running sum is ``>= top_percentile * total``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+__all__ = [
+    "volume_long_candle_nb",
+    "volume_zone_breakout_nb",
+    "volume_zone_resistance_multi_nb",
+    "window_profile_nb",
+]
+
+
+@njit(cache=True)
+def window_profile_nb(open, high, low, close, volume, i, volume_window, include_wicks, bins, edges):
+    """Fill ``bins`` (volume per bin) and ``edges`` for the window before bar ``i``.
+
+    Returns the window's total volume (summed from the top bin down), or -1.0 when the
+    price range is flat (no profile).
+    """
+    num_bins = bins.shape[0]
+    lo = np.inf
+    hi = -np.inf
+    for j in range(i - volume_window, i):
+        if include_wicks:
+            c_lo = low[j]
+            c_hi = high[j]
+        else:
+            c_lo = min(open[j], close[j])
+            c_hi = max(open[j], close[j])
+        if c_lo < lo:
+            lo = c_lo
+        if c_hi > hi:
+            hi = c_hi
+    if not hi > lo:
+        return -1.0
+    rng = hi - lo
+    for k in range(num_bins):
+        edges[k] = lo + rng * k / num_bins
+        bins[k] = 0.0
+    edges[num_bins] = hi
+    for j in range(i - volume_window, i):
+        if include_wicks:
+            c_lo = low[j]
+            c_hi = high[j]
+        else:
+            c_lo = min(open[j], close[j])
+            c_hi = max(open[j], close[j])
+        v = volume[j]
+        span = c_hi - c_lo
+        # first guess of the bin holding c_lo, then exact by the edges
+        k = int((c_lo - lo) / rng * num_bins)
+        if k < 0:
+            k = 0
+        elif k > num_bins - 1:
+            k = num_bins - 1
+        if span > 0.0:
+            # first bin with edge[k+1] > c_lo
+            while k > 0 and edges[k] > c_lo:
+                k -= 1
+            while k < num_bins - 1 and edges[k + 1] <= c_lo:
+                k += 1
+            while k < num_bins and edges[k] < c_hi:
+                overlap = min(c_hi, edges[k + 1]) - max(c_lo, edges[k])
+                if overlap > 0.0:
+                    bins[k] += v * (overlap / span)
+                k += 1
+        else:
+            # the bin with edge[k] <= price < edge[k+1]; price == hi -> last bin
+            while k > 0 and c_lo < edges[k]:
+                k -= 1
+            while k < num_bins - 1 and c_lo >= edges[k + 1]:
+                k += 1
+            bins[k] += v
+    total = 0.0
+    for k in range(num_bins - 1, -1, -1):
+        total += bins[k]
+    return total
+
+
+@njit(cache=True)
+def volume_zone_breakout_nb(
+    open,
+    high,
+    low,
+    close,
+    volume,
+    volume_window,
+    top_percentile,
+    breakout_buffer,
+    num_bins,
+    include_wicks,
+    start,
+    stop,
+    signals_out,
+    resistance_out,
+):
+    """Volume Zone Breakout signals (and resistance) for bars ``start <= i < stop``.
+
+    ``signals_out[i]`` is True when ``high[i] >= resistance * (1 + breakout_buffer)``,
+    where the resistance is the lower edge of the volume zone of the ``volume_window``
+    bars before ``i``. ``resistance_out`` (length 0 to skip it) gets the resistance, NaN
+    where undefined (first bars, flat range, zero volume).
+    """
+    keep_resistance = resistance_out.shape[0] > 0
+    bins = np.empty(num_bins)
+    edges = np.empty(num_bins + 1)
+    factor = 1.0 + breakout_buffer
+    for i in range(start, stop):
+        signals_out[i] = False
+        if keep_resistance:
+            resistance_out[i] = np.nan
+        if i < volume_window:
+            continue
+        total = window_profile_nb(
+            open, high, low, close, volume, i, volume_window, include_wicks, bins, edges
+        )
+        if not total > 0.0:
+            continue
+        threshold = top_percentile * total
+        running = 0.0
+        zone = 0
+        for k in range(num_bins - 1, -1, -1):
+            running += bins[k]
+            if running >= threshold:
+                zone = k
+                break
+        resistance = edges[zone]
+        if keep_resistance:
+            resistance_out[i] = resistance
+        signals_out[i] = high[i] >= resistance * factor
+
+
+@njit(cache=True)
+def volume_zone_resistance_multi_nb(
+    open,
+    high,
+    low,
+    close,
+    volume,
+    volume_window,
+    top_percentiles,
+    num_bins,
+    include_wicks,
+    start,
+    stop,
+    resistance_out,
+):
+    """Resistance for several ``top_percentiles`` at once (one profile per bar).
+
+    ``resistance_out`` has shape ``(len(top_percentiles), n)``; equal, bar for bar, to
+    :func:`volume_zone_breakout_nb`'s resistance for each percentile. Used by sweeps.
+    """
+    n_tp = top_percentiles.shape[0]
+    bins = np.empty(num_bins)
+    edges = np.empty(num_bins + 1)
+    for i in range(start, stop):
+        for t in range(n_tp):
+            resistance_out[t, i] = np.nan
+        if i < volume_window:
+            continue
+        total = window_profile_nb(
+            open, high, low, close, volume, i, volume_window, include_wicks, bins, edges
+        )
+        if not total > 0.0:
+            continue
+        for t in range(n_tp):
+            threshold = top_percentiles[t] * total
+            running = 0.0
+            zone = 0
+            for k in range(num_bins - 1, -1, -1):
+                running += bins[k]
+                if running >= threshold:
+                    zone = k
+                    break
+            resistance_out[t, i] = edges[zone]
+
+
+@njit(cache=True)
+def volume_long_candle_nb(
+    open,
+    high,
+    low,
+    close,
+    volume,
+    vol_ma_window,
+    vol_multiplier,
+    body_pct,
+    start,
+    stop,
+    signals_out,
+):
+    """Volume Long Candle signals for bars ``start <= i < stop``.
+
+    The volume mean is the plain sum of the last ``vol_ma_window`` volumes (bar ``i``
+    included, fewer at the start), summed oldest first, divided by their count.
+    """
+    limit = 2.0 * body_pct
+    for i in range(start, stop):
+        first = i - vol_ma_window + 1
+        if first < 0:
+            first = 0
+        total = 0.0
+        for j in range(first, i + 1):
+            total += volume[j]
+        mean = total / (i + 1 - first)
+        o = open[i]
+        signals_out[i] = (
+            volume[i] >= mean * vol_multiplier
+            and close[i] > o
+            and (close[i] - o) / o >= body_pct
+            and (high[i] - close[i]) / o < limit
+            and (o - low[i]) / o < limit
+        )
