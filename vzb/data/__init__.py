@@ -17,8 +17,10 @@ This package never imports numba: ``import vzb.data`` stays fast.
 
 from __future__ import annotations
 
+from vzb.data.catalog import list_symbols, load_candles
 from vzb.data.exchanges import from_bithumb, from_ccxt, from_upbit
 from vzb.data.readers import read_candles
+from vzb.data.resample import resample_candles
 from vzb.data.samples import list_samples, load_sample
 from vzb.data.synthetic import synthetic_candles
 from vzb.data.timeframes import TIMEFRAMES, bars_per_year, infer_timeframe
@@ -32,8 +34,11 @@ __all__ = [
     "from_upbit",
     "infer_timeframe",
     "list_samples",
+    "list_symbols",
+    "load_candles",
     "load_sample",
     "read_candles",
+    "resample_candles",
     "synthetic_candles",
     "validate_candles",
 ]

@@ -1,0 +1,217 @@
+"""The catalog: symbol, timeframe and dates to candles.
+
+Two places hold candles:
+
+1. a user data directory, ``data_dir=`` or the ``VZB_DATA_DIR`` environment variable,
+   with files named ``{SYMBOL}_{timeframe}.csv`` or ``.parquet`` (``BTC_KRW_1h.csv``),
+   read with :func:`vzb.data.read_candles`;
+2. the bundled samples (:func:`vzb.data.list_samples`).
+
+A user file wins over a bundled sample of the same symbol and timeframe. When the
+timeframe asked for is missing but a finer one exists, the finer candles are resampled
+(:func:`vzb.data.resample_candles`; BTC_USD 4h comes from the bundled 1h candles).
+
+>>> load_candles("BTC_USD", "4h", start="2019-10-16", end="2019-10-16").shape
+(6, 5)
+>>> load_candles("DOGE_USD")  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+vzb.errors.UnknownSymbolError: No candles for DOGE_USD at 1d. Available: BTC_USD 1d, ...
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from vzb.data.readers import read_candles
+from vzb.data.resample import resample_candles
+from vzb.data.samples import SAMPLES, load_sample
+from vzb.data.timeframes import TIMEFRAMES, check_timeframe, timeframe_delta
+from vzb.errors import CandleError, ParameterError, UnknownSymbolError
+
+__all__ = ["data_directory", "list_symbols", "load_candles"]
+
+_FILE = re.compile(r"^(?P<symbol>.+)_(?P<timeframe>\d+[mhd])\.(?P<ext>csv|parquet)$", re.I)
+
+
+def data_directory(data_dir: str | os.PathLike[str] | None = None) -> Path | None:
+    """The user data directory: ``data_dir`` if given, else ``$VZB_DATA_DIR``, else None."""
+    chosen = data_dir if data_dir is not None else os.environ.get("VZB_DATA_DIR") or None
+    return Path(chosen).expanduser() if chosen is not None else None
+
+
+def _normalise_symbol(symbol: str) -> str:
+    if not isinstance(symbol, str) or not symbol.strip():
+        raise ParameterError(f"symbol={symbol!r} must be a non-empty string such as 'BTC_USD'.")
+    return symbol.strip().upper().replace("/", "_")
+
+
+def _entries(data_dir: str | os.PathLike[str] | None) -> dict[tuple[str, str], str]:
+    """(symbol, timeframe) -> source (a path, or 'bundled'); user files first."""
+    found: dict[tuple[str, str], str] = {}
+    directory = data_directory(data_dir)
+    if directory is not None:
+        if not directory.is_dir():
+            raise UnknownSymbolError(
+                f"Data directory {str(directory)!r} does not exist. Fix: create it, or pass "
+                f"data_dir= / set VZB_DATA_DIR to a directory of {{SYMBOL}}_{{timeframe}}.csv "
+                f"or .parquet files."
+            )
+        for path in sorted(directory.iterdir()):
+            match = _FILE.match(path.name)
+            if match and match["timeframe"] in TIMEFRAMES and path.is_file():
+                key = (match["symbol"].upper(), match["timeframe"])
+                if key in found and path.suffix.lower() == ".csv":
+                    continue  # a Parquet file beats a CSV of the same name
+                found[key] = str(path)
+    for key in SAMPLES:
+        found.setdefault(key, "bundled")
+    return found
+
+
+def list_symbols(data_dir: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """What the catalog holds: one row per symbol and timeframe, with its source.
+
+    ``source`` is a file path for user data, or ``"bundled"``. Timeframes that
+    :func:`load_candles` can make by resampling are not listed.
+
+    >>> list_symbols().query("source == 'bundled'").shape[0]
+    4
+    """
+    rows = [
+        {"symbol": symbol, "timeframe": timeframe, "source": source}
+        for (symbol, timeframe), source in sorted(
+            _entries(data_dir).items(), key=lambda item: (item[0][0], TIMEFRAMES.index(item[0][1]))
+        )
+    ]
+    return pd.DataFrame(rows, columns=["symbol", "timeframe", "source"])
+
+
+def _available_text(entries: dict[tuple[str, str], str]) -> str:
+    return ", ".join(f"{s} {t}" for s, t in sorted(entries))
+
+
+def _timestamp(value: object, argument: str) -> pd.Timestamp:
+    try:
+        stamp = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        raise ParameterError(
+            f"{argument}={value!r} is not a date or time; pass e.g. '2019-01-31' or a Timestamp."
+        ) from None
+    return stamp.tz_localize("UTC") if stamp.tz is None else stamp.tz_convert("UTC")
+
+
+def _slice(candles: pd.DataFrame, start: object, end: object) -> pd.DataFrame:
+    """Inclusive slice; a date-only or partial string end covers its whole day/month."""
+    lower = _timestamp(start, "start") if start is not None else None
+    upper = None
+    if end is not None:
+        upper = _timestamp(end, "end")
+        if isinstance(end, str) and not re.search(r"\d[T ]\d", end.strip()):
+            # '2019-10-16' or '2019-10' or '2019': include the whole period
+            parts = end.strip().count("-")
+            period = {0: "Y", 1: "M"}.get(parts, "D")
+            upper = pd.Period(upper.tz_localize(None), period).end_time.tz_localize("UTC")
+    if lower is not None and upper is not None and lower > upper:
+        raise ParameterError(f"start={start!r} is after end={end!r}; swap them.")
+    index = candles.index
+    begin = 0 if lower is None else index.searchsorted(lower, side="left")
+    stop = len(index) if upper is None else index.searchsorted(upper, side="right")
+    out = candles.iloc[begin:stop]
+    out.attrs = dict(candles.attrs)
+    return out
+
+
+def _read(key: tuple[str, str], source: str) -> pd.DataFrame:
+    symbol, timeframe = key
+    if source == "bundled":
+        return load_sample(symbol, timeframe)
+    candles = read_candles(source, symbol=symbol)
+    found = candles.attrs.get("timeframe")
+    if found is not None and found != timeframe:
+        raise CandleError(
+            f"{source}: the file name says {timeframe} but its candles are {found} apart. "
+            f"Fix: rename the file to {symbol}_{found}{Path(source).suffix}."
+        )
+    candles.attrs.update(symbol=symbol, timeframe=timeframe, source=source)
+    return candles
+
+
+def load_candles(
+    symbol: str,
+    timeframe: str = "1d",
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+    *,
+    data_dir: str | os.PathLike[str] | None = None,
+) -> pd.DataFrame:
+    """Candles for a symbol and timeframe between two dates, both inclusive.
+
+    Parameters
+    ----------
+    symbol : str
+        ``BASE_QUOTE`` such as ``"BTC_USD"`` (``"btc/usd"`` works too).
+    timeframe : str, default "1d"
+        One of :data:`vzb.data.TIMEFRAMES`; made by resampling a finer timeframe when
+        only that exists (incomplete edge buckets dropped).
+    start, end : str or Timestamp, optional
+        First and last time to include (naive times are UTC). A date-only string as
+        ``end`` includes that whole day (``"2019-10"`` the whole month).
+    data_dir : str or path, optional
+        User data directory; defaults to ``$VZB_DATA_DIR``.
+
+    Returns
+    -------
+    DataFrame
+        Validated candles with ``attrs`` symbol, timeframe and source.
+
+    Raises
+    ------
+    UnknownSymbolError
+        When the catalog has no candles for the symbol (at that or a finer timeframe)
+        or none in the date range; the message lists what is available.
+
+    Examples
+    --------
+    >>> candles = load_candles("ETH_USD", "1d", start="2018-01-01", end="2018-01-31")
+    >>> len(candles), candles.attrs["symbol"]
+    (31, 'ETH_USD')
+    """
+    check_timeframe(timeframe)
+    symbol = _normalise_symbol(symbol)
+    entries = _entries(data_dir)
+    if (symbol, timeframe) in entries:
+        candles = _read((symbol, timeframe), entries[(symbol, timeframe)])
+    else:
+        finer = [
+            t
+            for (s, t) in entries
+            if s == symbol
+            and timeframe_delta(t) < timeframe_delta(timeframe)
+            and timeframe_delta(timeframe) % timeframe_delta(t) == pd.Timedelta(0)
+        ]
+        if not finer:
+            known = sorted({s for s, _ in entries})
+            close = difflib.get_close_matches(symbol, known, n=1)
+            hint = f" Did you mean {close[0]}?" if close and close[0] != symbol else ""
+            raise UnknownSymbolError(
+                f"No candles for {symbol} at {timeframe}. Available: {_available_text(entries)} "
+                f"(coarser timeframes are made from finer ones).{hint} Add a file "
+                f"{symbol}_{timeframe}.csv or .parquet to data_dir / $VZB_DATA_DIR."
+            )
+        source_timeframe = max(finer, key=timeframe_delta)
+        key = (symbol, source_timeframe)
+        candles = resample_candles(_read(key, entries[key]), timeframe)
+    sliced = _slice(candles, start, end)
+    if sliced.empty:
+        held = f"{candles.index[0]} to {candles.index[-1]}" if len(candles) else "no candles at all"
+        raise UnknownSymbolError(
+            f"No {symbol} {timeframe} candles between {start} and {end}; the catalog holds "
+            f"{held} for it. Fix: pick dates inside that range."
+        )
+    return sliced
