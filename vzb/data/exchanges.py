@@ -88,7 +88,9 @@ def _frame(
     return frame
 
 
-def _finish(frame: pd.DataFrame, name: str, symbol: str | None, timeframe: str | None):
+def _finish(
+    frame: pd.DataFrame, name: str, symbol: str | None, timeframe: str | None
+) -> pd.DataFrame:
     frame.attrs = {"source": name}
     if symbol:
         frame.attrs["symbol"] = symbol
@@ -127,6 +129,10 @@ def from_upbit(obj: Any) -> pd.DataFrame:
     ('BTC_KRW', np.float64(8679000.0))
     """
     data, name = _parse(obj, "Upbit")
+    return _upbit(data, name)
+
+
+def _upbit(data: Any, name: str) -> pd.DataFrame:
     if isinstance(data, dict) and "error" in data:
         error = data["error"] or {}
         raise CandleError(
@@ -156,14 +162,20 @@ def from_upbit(obj: Any) -> pd.DataFrame:
         quote, _, base = markets[0].partition("-")
         symbol = f"{base}_{quote}" if base else markets[0]
     units = {row.get("unit") for row in data}
-    timeframe = _UPBIT_UNITS.get(units.pop()) if len(units) == 1 and None not in units else None
-    if not units and data and "unit" not in data[0]:
+    if units == {None}:  # the days endpoint has no unit (weeks and months neither)
         timeframe = None
+    else:
+        timeframe = _UPBIT_UNITS.get(units.pop()) if len(units) == 1 else None
     frame = _frame(
         [row["candle_date_time_utc"] for row in data],
         {field: [row[key] for row in data] for field, key in _UPBIT_FIELDS.items()},
         name,
     )
+    if units == {None} and len(frame) > 1:
+        steps = np.diff(frame.index.as_unit("ns").asi8)
+        day = pd.Timedelta(days=1).value
+        if steps.min() == day and not (steps % day).any():
+            timeframe = "1d"  # days with no trades are omitted, so spacing alone can mislead
     return _finish(frame, name, symbol, timeframe)
 
 
@@ -192,6 +204,10 @@ def from_bithumb(obj: Any, *, symbol: str | None = None) -> pd.DataFrame:
     [10.0, 12.0, 9.0, 11.0]
     """
     data, name = _parse(obj, "Bithumb")
+    return _bithumb(data, name, symbol)
+
+
+def _bithumb(data: Any, name: str, symbol: str | None) -> pd.DataFrame:
     if not isinstance(data, dict) or "status" not in data:
         raise CandleError(
             f"{name}: a Bithumb candlestick response is an object with 'status' and 'data'; "
@@ -239,6 +255,10 @@ def from_ccxt(obj: Any, *, symbol: str | None = None) -> pd.DataFrame:
     ('1h', 'BTC_USDT')
     """
     data, name = _parse(obj, "ccxt")
+    return _ccxt(data, name, symbol)
+
+
+def _ccxt(data: Any, name: str, symbol: str | None) -> pd.DataFrame:
     if not isinstance(data, list):
         raise CandleError(
             f"{name}: ccxt OHLCV data is a list of [ts_ms, open, high, low, close, volume] "
@@ -267,11 +287,11 @@ def read_exchange_json(path: str | os.PathLike[str], *, symbol: str | None = Non
     """
     data, name = _parse(Path(path) if "://" not in str(path) else str(path), "JSON")
     if isinstance(data, dict) and "status" in data:
-        candles = from_bithumb(data, symbol=symbol)
+        candles = _bithumb(data, name, symbol)
     elif isinstance(data, list) and data and isinstance(data[0], dict):
-        candles = from_upbit(data)
+        candles = _upbit(data, name)
     elif isinstance(data, list):
-        candles = from_ccxt(data, symbol=symbol)
+        candles = _ccxt(data, name, symbol)
     else:
         raise CandleError(
             f"{name}: not an Upbit, Bithumb or ccxt candle response. Fix: use from_upbit, "

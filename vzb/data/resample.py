@@ -16,8 +16,8 @@ Pass ``partial="keep"`` to keep the edge buckets too.
 >>> from vzb.data.synthetic import synthetic_candles
 >>> hourly = synthetic_candles(30, timeframe="1h", start="2024-01-01 02:00")
 >>> four_hourly = resample_candles(hourly, "4h")
->>> four_hourly.index[0], four_hourly.index[-1], len(four_hourly)
-(Timestamp('2024-01-01 04:00:00+0000', tz='UTC'), Timestamp('2024-01-02 04:00:00+0000', tz='UTC'), 7)
+>>> [str(t) for t in four_hourly.index[[0, -1]]], len(four_hourly)
+(['2024-01-01 04:00:00+00:00', '2024-01-02 04:00:00+00:00'], 7)
 """
 
 from __future__ import annotations
