@@ -127,3 +127,9 @@ def test_text_repr_has_header_and_one_line_per_row():
 )
 def test_format_duration(seconds, text):
     assert format_duration(seconds) == text
+
+
+def test_own_units_are_described_by_their_description():
+    spec = {"function": "vzb.jobs.units:sleep", "units": [{}, {}], "description": "a long task"}
+    row = TaskRow.from_record(record(kind="units", spec=spec))
+    assert row.description == "units a long task (2 units)"

@@ -101,6 +101,11 @@ def _describe(record: Mapping[str, Any]) -> str:
     """Kind, strategy, symbols, timeframe and key parameters of a task, on one line."""
     spec = record.get("spec") or {}
     parts = [str(record.get("kind") or "task")]
+    if spec.get("function"):  # your own units: say what they do
+        units = spec.get("units") or []
+        return " ".join(
+            [*parts, spec.get("description") or str(spec["function"]), f"({len(units)} units)"]
+        )
     if spec.get("strategy"):
         parts.append(str(spec["strategy"]))
     symbols = spec.get("symbols") or []
