@@ -1,0 +1,515 @@
+"""Numba kernels of the engine: simulate positions, compute stats, run sweeps.
+
+Arrays and scalars in, arrays out; the Python layer (:mod:`vzb.engine.backtest`,
+:mod:`vzb.engine.sweep`) validates options and wraps the results. Positions are records
+of :data:`POSITION_DTYPE` written into a preallocated array.
+
+Accounting (see :func:`vzb.engine.backtest.backtest` for the full rules):
+entry fill = price * (1 + slippage); quantity = size * cash / (entry fill * (1 + fees));
+exit fill = price * (1 - slippage); net PnL = qty * exit * (1 - fees) -
+qty * entry * (1 + fees); equity = cash + quantity * close at every bar.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+__all__ = [
+    "EXIT_REASONS",
+    "POSITION_DTYPE",
+    "STAT_NAMES",
+    "breakout_signals_nb",
+    "signal_study_nb",
+    "simulate_nb",
+    "stats_nb",
+    "sweep_breakout_nb",
+    "sweep_signals_nb",
+]
+
+POSITION_DTYPE = np.dtype(
+    [
+        ("signal_bar", np.int64),
+        ("entry_bar", np.int64),
+        ("exit_bar", np.int64),
+        ("entry_price", np.float64),
+        ("exit_price", np.float64),
+        ("quantity", np.float64),
+        ("entry_fee", np.float64),
+        ("exit_fee", np.float64),
+        ("gross_pnl", np.float64),
+        ("net_pnl", np.float64),
+        ("return", np.float64),
+        ("exit_reason", np.int64),
+    ]
+)
+
+#: exit_reason codes -> names
+EXIT_REASONS = ("hold", "stop_loss", "take_profit", "end_of_data")
+HOLD, STOP_LOSS, TAKE_PROFIT, END_OF_DATA = 0, 1, 2, 3
+
+#: order of the values written by :func:`stats_nb`
+STAT_NAMES = (
+    "Equity Final [$]",
+    "Equity Peak [$]",
+    "Return [%]",
+    "Buy & Hold Return [%]",
+    "CAGR [%]",
+    "Volatility (Ann.) [%]",
+    "Sharpe Ratio",
+    "Sortino Ratio",
+    "Calmar Ratio",
+    "Max. Drawdown [%]",
+    "Max. Drawdown Duration [bars]",
+    "# Trades",
+    "Win Rate [%]",
+    "Best Trade [%]",
+    "Worst Trade [%]",
+    "Avg. Trade [%]",
+    "Profit Factor",
+    "Expectancy [$]",
+    "SQN",
+    "Exposure Time [%]",
+    "Total Fees [$]",
+    "# Signals",
+    "Signal Samples",
+    "Signal Win Rate [%]",
+    "Signal Avg. Return [%]",
+    "Signal Max. Drawdown [%]",
+    "Signal Avg. Bars Held",
+)
+N_STATS = len(STAT_NAMES)
+
+
+@njit(cache=True)
+def simulate_nb(
+    open,
+    high,
+    low,
+    close,
+    signals,
+    fill_close,
+    hold,
+    fees,
+    slippage,
+    cash,
+    size,
+    stop_loss,
+    take_profit,
+    records,
+    equity,
+):
+    """Simulate one long position at a time; returns the number of positions written.
+
+    ``signals[i]`` enters at ``open[i+1]`` (``fill_close=False``) or ``close[i]``; the
+    position exits ``hold`` bars after the entry bar at the same kind of price, earlier on
+    a stop (``low <= entry * (1 - stop_loss)``) or take-profit
+    (``high >= entry * (1 + take_profit)``; NaN disables either), the stop winning when
+    both trigger in a bar; a bar opening beyond the level fills at its open. Stops are
+    checked from the entry bar (next-open fills) or the bar after it (close fills). An
+    exit due at the same price time as a new fill happens first, so that signal trades.
+    A signal on the last bar is not traded; a position still open on the last bar exits
+    at its close (``end_of_data``). ``equity[t]`` = cash + quantity * close[t].
+    """
+    n = close.shape[0]
+    use_sl = not np.isnan(stop_loss)
+    use_tp = not np.isnan(take_profit)
+    cash_now = cash
+    qty = 0.0
+    in_pos = False
+    entry_bar = -1
+    exit_due = -1
+    entry_fill = 0.0
+    sl_level = 0.0
+    tp_level = 0.0
+    count = 0
+    for t in range(n):
+        for phase in range(3):
+            # phase 0: the open, phase 1: intrabar stops, phase 2: the close
+            exit_price = np.nan
+            reason = HOLD
+            if in_pos:
+                if phase == 0 and not fill_close and t == exit_due:
+                    exit_price = open[t]
+                elif phase == 1 and (use_sl or use_tp) and (t > entry_bar or not fill_close):
+                    o = open[t]
+                    if use_sl and low[t] <= sl_level:
+                        exit_price = o if o <= sl_level else sl_level
+                        reason = STOP_LOSS
+                    elif use_tp and high[t] >= tp_level:
+                        exit_price = o if o >= tp_level else tp_level
+                        reason = TAKE_PROFIT
+                elif phase == 2 and fill_close and t == exit_due:
+                    exit_price = close[t]
+                elif phase == 2 and t == n - 1:
+                    exit_price = close[t]
+                    reason = END_OF_DATA
+            if not np.isnan(exit_price):
+                fill = exit_price * (1.0 - slippage)
+                rec = records[count]
+                rec["exit_bar"] = t
+                rec["exit_price"] = fill
+                rec["exit_fee"] = qty * fill * fees
+                rec["gross_pnl"] = qty * (fill - entry_fill)
+                cost = qty * entry_fill * (1.0 + fees)
+                net = qty * fill * (1.0 - fees) - cost
+                rec["net_pnl"] = net
+                rec["return"] = net / cost
+                rec["exit_reason"] = reason
+                cash_now += qty * fill * (1.0 - fees)
+                qty = 0.0
+                in_pos = False
+                count += 1
+            if in_pos or phase == 1:
+                continue
+            # entries
+            price = np.nan
+            signal_bar = -1
+            if phase == 0 and not fill_close and t >= 1 and signals[t - 1]:
+                price = open[t]
+                signal_bar = t - 1
+            elif phase == 2 and fill_close and t < n - 1 and signals[t]:
+                price = close[t]
+                signal_bar = t
+            if not np.isnan(price):
+                entry_fill = price * (1.0 + slippage)
+                qty = size * cash_now / (entry_fill * (1.0 + fees))
+                rec = records[count]
+                rec["signal_bar"] = signal_bar
+                rec["entry_bar"] = t
+                rec["entry_price"] = entry_fill
+                rec["quantity"] = qty
+                rec["entry_fee"] = qty * entry_fill * fees
+                cash_now -= qty * entry_fill * (1.0 + fees)
+                in_pos = True
+                entry_bar = t
+                exit_due = t + hold
+                sl_level = entry_fill * (1.0 - stop_loss) if use_sl else 0.0
+                tp_level = entry_fill * (1.0 + take_profit) if use_tp else 0.0
+        equity[t] = cash_now + qty * close[t]
+    return count
+
+
+@njit(cache=True)
+def signal_study_nb(close, signals, hold):
+    """The replaced system's per-signal study: every signal traded on its own.
+
+    Each signal on bar ``i < n - 1`` buys at ``close[i]`` and sells at
+    ``close[min(i + hold, n - 1)]`` with no fees. Returns (samples, win rate [%],
+    average return [%], max drawdown [%] of the compounded signal returns in bar order
+    (peak starting at 1), average bars held). NaN when there are no samples.
+    """
+    n = close.shape[0]
+    samples = 0
+    wins = 0
+    total_ret = 0.0
+    total_bars = 0
+    eq = 1.0
+    peak = 1.0
+    max_dd = 0.0
+    for i in range(n - 1):
+        if not signals[i]:
+            continue
+        j = i + hold
+        if j > n - 1:
+            j = n - 1
+        r = close[j] / close[i] - 1.0
+        samples += 1
+        if r > 0.0:
+            wins += 1
+        total_ret += r
+        total_bars += j - i
+        eq *= 1.0 + r
+        if eq > peak:
+            peak = eq
+        dd = eq / peak - 1.0
+        if dd < max_dd:
+            max_dd = dd
+    if samples == 0:
+        return 0.0, np.nan, np.nan, np.nan, np.nan
+    return (
+        float(samples),
+        100.0 * wins / samples,
+        100.0 * total_ret / samples,
+        100.0 * max_dd,
+        total_bars / samples,
+    )
+
+
+@njit(cache=True)
+def stats_nb(equity, cash, records, n_positions, buy_hold, bars_per_year, days, n_signals, out):
+    """Fill ``out`` (length ``len(STAT_NAMES)``) with the stats of one run.
+
+    ``buy_hold`` is the buy-and-hold return as a fraction, ``days`` the calendar days
+    from the first to the last bar. Definitions: :mod:`vzb.engine.stats`. The signal
+    study slots (last five) are left for the caller.
+    """
+    n = equity.shape[0]
+    final = equity[n - 1]
+    # per-bar returns, the first one against the initial cash
+    prev = cash
+    mean = 0.0
+    for t in range(n):
+        mean += equity[t] / prev - 1.0
+        prev = equity[t]
+    mean /= n
+    prev = cash
+    var = 0.0
+    down = 0.0
+    for t in range(n):
+        r = equity[t] / prev - 1.0
+        prev = equity[t]
+        var += (r - mean) * (r - mean)
+        if r < 0.0:
+            down += r * r
+    std = np.sqrt(var / (n - 1)) if n > 1 else np.nan
+    down_dev = np.sqrt(down / n)
+    ann = np.sqrt(bars_per_year)
+    # drawdown against the running peak (the initial cash included)
+    peak = cash
+    max_dd = 0.0
+    dur = 0
+    max_dur = 0
+    for t in range(n):
+        if equity[t] >= peak:
+            peak = equity[t]
+            dur = 0
+        else:
+            dur += 1
+            if dur > max_dur:
+                max_dur = dur
+            dd = equity[t] / peak - 1.0
+            if dd < max_dd:
+                max_dd = dd
+    ratio = final / cash
+    if days > 0.0:
+        cagr = ratio ** (365.25 / days) - 1.0 if ratio > 0.0 else -1.0
+    else:
+        cagr = np.nan
+    out[0] = final
+    out[1] = peak if peak > cash else cash
+    out[2] = 100.0 * (ratio - 1.0)
+    out[3] = 100.0 * buy_hold
+    out[4] = 100.0 * cagr
+    out[5] = 100.0 * std * ann
+    out[6] = mean / std * ann if std > 0.0 else np.nan
+    out[7] = mean / down_dev * ann if down_dev > 0.0 else np.nan
+    out[8] = cagr / -max_dd if max_dd < 0.0 else np.nan
+    out[9] = 100.0 * max_dd
+    out[10] = max_dur
+    # trades
+    m = n_positions
+    wins = 0
+    best = -np.inf
+    worst = np.inf
+    sum_ret = 0.0
+    gain = 0.0
+    loss = 0.0
+    sum_net = 0.0
+    fees_total = 0.0
+    bars_held = 0
+    for k in range(m):
+        rec = records[k]
+        net = rec["net_pnl"]
+        ret = rec["return"]
+        if net > 0.0:
+            wins += 1
+            gain += net
+        elif net < 0.0:
+            loss += net
+        sum_net += net
+        sum_ret += ret
+        if ret > best:
+            best = ret
+        if ret < worst:
+            worst = ret
+        fees_total += rec["entry_fee"] + rec["exit_fee"]
+        bars_held += rec["exit_bar"] - rec["entry_bar"]
+    out[11] = m
+    if m > 0:
+        expectancy = sum_net / m
+        var_net = 0.0
+        for k in range(m):
+            d = records[k]["net_pnl"] - expectancy
+            var_net += d * d
+        std_net = np.sqrt(var_net / (m - 1)) if m > 1 else np.nan
+        out[12] = 100.0 * wins / m
+        out[13] = 100.0 * best
+        out[14] = 100.0 * worst
+        out[15] = 100.0 * sum_ret / m
+        if loss < 0.0:
+            out[16] = gain / -loss
+        else:
+            out[16] = np.inf if gain > 0.0 else np.nan
+        out[17] = expectancy
+        out[18] = np.sqrt(m) * expectancy / std_net if std_net > 0.0 else np.nan
+    else:
+        for s in range(12, 19):
+            out[s] = np.nan
+    out[19] = 100.0 * bars_held / n
+    out[20] = fees_total
+    out[21] = n_signals
+
+
+@njit(cache=True)
+def _run_one_nb(
+    open,
+    high,
+    low,
+    close,
+    signals,
+    hold,
+    fill_close,
+    fees,
+    slippage,
+    cash,
+    size,
+    stop_loss,
+    take_profit,
+    buy_hold,
+    bars_per_year,
+    days,
+    records,
+    equity,
+    out,
+):
+    count = simulate_nb(
+        open,
+        high,
+        low,
+        close,
+        signals,
+        fill_close,
+        hold,
+        fees,
+        slippage,
+        cash,
+        size,
+        stop_loss,
+        take_profit,
+        records,
+        equity,
+    )
+    n_signals = 0
+    for i in range(signals.shape[0]):
+        if signals[i]:
+            n_signals += 1
+    stats_nb(equity, cash, records, count, buy_hold, bars_per_year, days, n_signals, out)
+    study = signal_study_nb(close, signals, hold)
+    for s in range(5):
+        out[22 + s] = study[s]
+
+
+@njit(cache=True)
+def breakout_signals_nb(high, resistance, breakout_buffer, signals_out):
+    """``signals_out[i] = high[i] >= resistance[i] * (1 + breakout_buffer)`` (NaN -> False).
+
+    The same comparison as :func:`vzb.strategies.nb.volume_zone_breakout_nb`.
+    """
+    factor = 1.0 + breakout_buffer
+    for i in range(high.shape[0]):
+        signals_out[i] = high[i] >= resistance[i] * factor
+
+
+@njit(cache=True)
+def sweep_breakout_nb(
+    open,
+    high,
+    low,
+    close,
+    resistance,
+    tp_index,
+    buffers,
+    holds,
+    fill_close,
+    fees,
+    slippage,
+    cash,
+    size,
+    stop_loss,
+    take_profit,
+    buy_hold,
+    bars_per_year,
+    days,
+    out,
+):
+    """Stats of many breakout parameter sets sharing one profile configuration.
+
+    ``resistance`` has one row per top percentile; set ``k`` uses row ``tp_index[k]``,
+    ``buffers[k]`` and ``holds[k]`` and writes ``out[k]``. Only stats are kept.
+    """
+    n = close.shape[0]
+    records = np.empty(n + 1, dtype=POSITION_DTYPE)
+    equity = np.empty(n)
+    signals = np.empty(n, dtype=np.bool_)
+    for k in range(tp_index.shape[0]):
+        breakout_signals_nb(high, resistance[tp_index[k]], buffers[k], signals)
+        _run_one_nb(
+            open,
+            high,
+            low,
+            close,
+            signals,
+            holds[k],
+            fill_close,
+            fees,
+            slippage,
+            cash,
+            size,
+            stop_loss,
+            take_profit,
+            buy_hold,
+            bars_per_year,
+            days,
+            records,
+            equity,
+            out[k],
+        )
+
+
+@njit(cache=True)
+def sweep_signals_nb(
+    open,
+    high,
+    low,
+    close,
+    signals,
+    holds,
+    fill_close,
+    fees,
+    slippage,
+    cash,
+    size,
+    stop_loss,
+    take_profit,
+    buy_hold,
+    bars_per_year,
+    days,
+    out,
+):
+    """Stats for precomputed signals: row ``k`` of ``signals`` with ``holds[k]``."""
+    n = close.shape[0]
+    records = np.empty(n + 1, dtype=POSITION_DTYPE)
+    equity = np.empty(n)
+    for k in range(signals.shape[0]):
+        _run_one_nb(
+            open,
+            high,
+            low,
+            close,
+            signals[k],
+            holds[k],
+            fill_close,
+            fees,
+            slippage,
+            cash,
+            size,
+            stop_loss,
+            take_profit,
+            buy_hold,
+            bars_per_year,
+            days,
+            records,
+            equity,
+            out[k],
+        )

@@ -1,0 +1,94 @@
+"""Engine options: fill price, fees, slippage, cash, size, stops. Validated in one place."""
+
+from __future__ import annotations
+
+import difflib
+import math
+from typing import Any
+
+from vzb.errors import ParameterError
+from vzb.strategies.registry import Parameter
+
+__all__ = ["DEFAULT_OPTIONS", "FILLS", "validate_options"]
+
+FILLS = ("next_open", "close")
+
+DEFAULT_OPTIONS: dict[str, Any] = {
+    "fill": "next_open",
+    "fees": 0.0,
+    "slippage": 0.0,
+    "cash": 1_000_000.0,
+    "size": 1.0,
+    "stop_loss": None,
+    "take_profit": None,
+}
+
+_NUMERIC = {
+    "fees": Parameter("fees", 0.0, float, low=0.0, high=0.5, high_inclusive=False),
+    "slippage": Parameter("slippage", 0.0, float, low=0.0, high=0.5, high_inclusive=False),
+    "cash": Parameter("cash", 1e6, float, low=0.0, low_inclusive=False, high=1e18),
+    "size": Parameter("size", 1.0, float, low=0.0, low_inclusive=False, high=1.0),
+    "stop_loss": Parameter(
+        "stop_loss", None, float, low=0.0, high=1.0, low_inclusive=False, high_inclusive=False
+    ),
+    "take_profit": Parameter("take_profit", None, float, low=0.0, low_inclusive=False, high=1e6),
+}
+
+
+def validate_options(**options: Any) -> dict[str, Any]:
+    """Normalised engine options (all keys, defaults filled in).
+
+    Parameters
+    ----------
+    fill : {"next_open", "close"}
+        Fill a signal on bar ``i`` at ``open[i+1]`` (default: cannot look ahead) or at
+        ``close[i]``.
+    fees : float
+        Fraction of the notional charged per side (Upbit 0.0005, Bithumb 0.0025), 0 <= fees < 0.5.
+    slippage : float
+        Fraction added to entry prices and taken from exit prices, 0 <= slippage < 0.5.
+    cash : float
+        Initial cash, > 0.
+    size : float
+        Share of the cash put into each position, 0 < size <= 1.
+    stop_loss, take_profit : float or None
+        Fractions of the entry fill: stop at ``entry * (1 - stop_loss)`` (0 < stop_loss < 1),
+        take profit at ``entry * (1 + take_profit)`` (take_profit > 0); None disables.
+
+    Raises
+    ------
+    ParameterError
+        Naming the option, the value and the allowed values; an unknown option gets a
+        "did you mean".
+
+    Examples
+    --------
+    >>> validate_options(fees=0.0005)["fees"]
+    0.0005
+    >>> validate_options(fil="close")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    vzb.errors.ParameterError: Unknown engine option 'fil'. Did you mean 'fill'? ...
+    """
+    out = dict(DEFAULT_OPTIONS)
+    for key, value in options.items():
+        if key not in DEFAULT_OPTIONS:
+            close = difflib.get_close_matches(key, list(DEFAULT_OPTIONS), n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ParameterError(
+                f"Unknown engine option {key!r}.{hint} Options: {', '.join(DEFAULT_OPTIONS)}"
+            )
+        if key == "fill":
+            if value not in FILLS:
+                raise ParameterError(f"fill={value!r} is not allowed: use one of {FILLS}")
+            out[key] = value
+        elif value is None and key in ("stop_loss", "take_profit"):
+            out[key] = None
+        else:
+            out[key] = _NUMERIC[key].validate(value)
+    return out
+
+
+def nan_if_none(value: float | None) -> float:
+    """``None`` -> NaN, for the kernels."""
+    return math.nan if value is None else float(value)

@@ -1,0 +1,137 @@
+"""Backtest statistics: every definition in one place.
+
+All stats are computed by :func:`vzb.engine.nb.stats_nb` (one code path for single
+backtests and sweeps). With ``cash`` the initial cash, ``equity[t]`` the equity at the
+close of bar ``t`` (``t = 0 .. n-1``) and ``r[t] = equity[t] / equity[t-1] - 1`` the
+per-bar equity returns, ``equity[-1]`` taken as ``cash`` (so there are ``n`` returns):
+
+``Start``, ``End``, ``Duration``
+    First and last timestamp and their difference (single backtests only).
+``Equity Final [$]``
+    ``equity[n-1]``.
+``Equity Peak [$]``
+    ``max(cash, max(equity))``.
+``Return [%]``
+    ``100 * (equity[n-1] / cash - 1)``.
+``Buy & Hold Return [%]``
+    ``100 * (close[n-1] / close[0] - 1)``; for combined results the mean over symbols.
+``CAGR [%]``
+    ``100 * ((equity[n-1] / cash) ** (365.25 / days) - 1)`` where ``days`` are the
+    calendar days from the first to the last bar (NaN for a single bar).
+``Volatility (Ann.) [%]``
+    ``100 * std(r, ddof=1) * sqrt(bars_per_year)``; ``bars_per_year`` is 365 for daily
+    bars, 365 * 24 for hourly bars (crypto trades every day), inferred from the median
+    bar spacing.
+``Sharpe Ratio``
+    ``mean(r) / std(r, ddof=1) * sqrt(bars_per_year)`` (risk-free rate 0; NaN if std is 0).
+``Sortino Ratio``
+    ``mean(r) / sqrt(mean(min(r, 0) ** 2)) * sqrt(bars_per_year)`` (NaN without losses).
+``Calmar Ratio``
+    ``CAGR / |max drawdown|`` as fractions (NaN without drawdown).
+``Max. Drawdown [%]``
+    ``100 * min(equity / peak - 1)`` with ``peak`` the running maximum of the equity,
+    starting from ``cash``.
+``Max. Drawdown Duration [bars]``
+    Longest run of consecutive bars with the equity below its running peak.
+``# Trades``
+    Number of positions (closed ones, including those closed at the end of the data).
+``Win Rate [%]``
+    ``100 * share of positions with net PnL > 0``.
+``Best Trade [%]``, ``Worst Trade [%]``, ``Avg. Trade [%]``
+    Max, min and mean of the position returns ``100 * net PnL / (quantity * entry fill *
+    (1 + fees))``.
+``Profit Factor``
+    ``sum of winning net PnL / |sum of losing net PnL|`` (inf with no losing trade, NaN
+    with no trade).
+``Expectancy [$]``
+    Mean net PnL per position.
+``SQN``
+    ``sqrt(# trades) * mean(net PnL) / std(net PnL, ddof=1)`` (NaN under 2 trades).
+``Exposure Time [%]``
+    ``100 * bars with a position open at the close / n``; a position counts the bars
+    from its entry bar up to (not including) its exit bar, its "bars held".
+``Total Fees [$]``
+    Sum of entry and exit fees.
+``# Signals``
+    Entry signals, traded or not (a signal while a position is open is not traded).
+
+The per-signal study of the replaced system (every signal traded on its own, entry at
+the signal bar's close, exit at the close ``hold_period_bars`` later or at the last bar,
+no fees; see :func:`vzb.engine.nb.signal_study_nb`):
+
+``Signal Samples``, ``Signal Win Rate [%]``, ``Signal Avg. Return [%]``
+    Number of signals studied, share with a positive return, mean return.
+``Signal Max. Drawdown [%]``
+    Max drawdown of the signal returns compounded in bar order.
+``Signal Avg. Bars Held``
+    Mean bars between entry and exit.
+
+>>> from vzb.engine.stats import STAT_NAMES
+>>> STAT_NAMES[:3]
+('Equity Final [$]', 'Equity Peak [$]', 'Return [%]')
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from vzb.engine.nb import N_STATS, STAT_NAMES, signal_study_nb, stats_nb
+
+__all__ = ["STAT_NAMES", "bars_per_year", "calendar_days", "compute_stats"]
+
+
+def bars_per_year(index: pd.Index) -> float:
+    """Bars per year from the median spacing of a DatetimeIndex (365 days a year).
+
+    >>> import pandas as pd
+    >>> bars_per_year(pd.date_range("2020-01-01", periods=5, freq="1h", tz="UTC"))
+    8760.0
+    """
+    if len(index) < 2:
+        return 365.0
+    values = np.asarray(index.asi8 if hasattr(index, "asi8") else index, dtype=np.int64)
+    step_ns = float(np.median(np.diff(values)))
+    if step_ns <= 0:
+        return 365.0
+    ns_per_unit = index.dtype.unit if hasattr(index.dtype, "unit") else "ns"
+    scale = {"s": 1e9, "ms": 1e6, "us": 1e3, "ns": 1.0}[ns_per_unit]
+    return 365.0 * 86_400e9 / (step_ns * scale)
+
+
+def calendar_days(index: pd.Index) -> float:
+    """Calendar days from the first to the last timestamp (0 for one bar)."""
+    if len(index) < 2:
+        return 0.0
+    return (index[-1] - index[0]).total_seconds() / 86_400.0
+
+
+def compute_stats(
+    equity: np.ndarray,
+    cash: float,
+    records: np.ndarray,
+    close: np.ndarray,
+    signals: np.ndarray,
+    hold: int,
+    index: pd.Index,
+) -> pd.Series:
+    """Stats Series of one run (definitions in this module's docstring)."""
+    out = np.empty(N_STATS)
+    buy_hold = close[-1] / close[0] - 1.0 if len(close) else np.nan
+    stats_nb(
+        equity,
+        float(cash),
+        records,
+        len(records),
+        buy_hold,
+        bars_per_year(index),
+        calendar_days(index),
+        int(signals.sum()),
+        out,
+    )
+    out[22:27] = signal_study_nb(close, signals, int(hold))
+    head = pd.Series(
+        [index[0], index[-1], index[-1] - index[0]], index=["Start", "End", "Duration"]
+    )
+    body = pd.Series(out, index=list(STAT_NAMES))
+    return pd.concat([head.astype(object), body.astype(object)])
