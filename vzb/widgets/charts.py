@@ -125,7 +125,9 @@ def heatmap_figure(
     """
     values = grid.to_numpy(dtype=float)
     n_rows, n_cols = values.shape
-    figure = Figure(figsize=(min(2 + 0.7 * n_cols, 11), min(1.6 + 0.45 * n_rows, 8)))
+    figure = Figure(
+        figsize=(min(2.5 + 0.7 * n_cols, 11), min(2 + 0.45 * n_rows, 8)), layout="constrained"
+    )
     FigureCanvasAgg(figure)
     axes = figure.subplots()
     masked = np.ma.masked_invalid(values)
@@ -144,5 +146,4 @@ def heatmap_figure(
             for j in range(n_cols):
                 if np.isfinite(values[i, j]):
                     axes.text(j, i, f"{values[i, j]:.3g}", ha="center", va="center", fontsize=7)
-    figure.set_layout_engine("constrained")
     return figure

@@ -110,7 +110,7 @@ def _format_value(value: Any) -> str:
     if isinstance(value, float | np.floating):
         if not np.isfinite(value):
             return "" if np.isnan(value) else str(value)
-        if abs(value) >= 1e5:
+        if abs(value) >= 1e5 or (value.is_integer() and abs(value) < 1e15):
             return f"{value:,.0f}"
         return f"{value:,.4g}" if abs(value) < 1 else f"{value:,.2f}"
     if isinstance(value, pd.Timestamp):
