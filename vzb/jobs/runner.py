@@ -836,11 +836,13 @@ class JobRunner:
         if run.kind == "units":
             return {"values": [u.get("value") for u in ordered]}
         if run.kind == "sweep":
-            import pandas as pd
-
             from vzb.results import load_table, save_table
 
-            table = pd.concat([load_table(u["path"]) for u in ordered], ignore_index=True)
+            table = sweep_table(
+                [load_table(u["path"]) for u in ordered],
+                [spec["set_indices"] for spec in run.units],
+                len(run.units[0]["kwargs"]["symbols"]),
+            )
             self.store.update(run.task_id, {"attempt": run.attempt}, message="saving")
             path = save_table(table, os.path.join(target, "sweep.parquet"))
             return {"path": path, "rows": len(table), "columns": [str(c) for c in table.columns]}
@@ -874,6 +876,26 @@ class JobRunner:
     def _forget(self, run: _Run) -> None:
         with self._lock:
             self._runs.pop(run.task_id, None)
+
+
+def sweep_table(parts: Sequence, set_indices: Sequence[Sequence[int]], n_symbols: int):
+    """Put the chunk tables of a sweep back in :func:`vzb.engine.sweep_stats` order.
+
+    Each part holds its chunk's sets for every symbol (symbol-major); the whole table is
+    symbol-major with the sets in grid order, exactly as a direct sweep gives it.
+    """
+    import numpy as np
+    import pandas as pd
+
+    blocks, keys = [], []
+    for part, indices in zip(parts, set_indices, strict=True):
+        m = len(indices)
+        for s in range(n_symbols):
+            blocks.append(part.iloc[s * m : (s + 1) * m])
+            keys.append(np.asarray(indices, dtype=np.int64) + s * (1 << 40))
+    table = pd.concat(blocks, ignore_index=True)
+    order = np.argsort(np.concatenate(keys), kind="stable")
+    return table.iloc[order].reset_index(drop=True)
 
 
 def _is_loky(executor: cf.Executor) -> bool:

@@ -39,6 +39,7 @@ __all__ = [
     "UnitContext",
     "backtest_symbol",
     "build_units",
+    "chunk_size_for",
     "execute",
     "resolve_function",
     "save_unit_output",
@@ -309,21 +310,29 @@ def build_units(kind: str, spec: Mapping[str, Any]) -> list[dict]:
             spec["strategy"], spec["grid"], n_iter=spec.get("n_iter"), seed=spec.get("seed")
         )
         size = max(int(spec.get("chunk_size") or 1), 1)
+        # keep sets sharing a volume profile together (as vzb.engine.sweep does): the
+        # engine computes a profile once per group. "set_indices" restores the order.
+        order = sorted(range(len(sets)), key=lambda k: _profile_key(sets[k]))
         return [
             {
                 "function": "vzb.jobs.units:sweep_chunk",
                 "kwargs": {
                     "strategy": spec["strategy"],
-                    "param_sets": sets[i : i + size],
+                    "param_sets": [sets[k] for k in chunk],
                     "symbols": list(spec["symbols"]),
                     **common,
                 },
+                "set_indices": chunk,
             }
-            for i in range(0, len(sets), size)
+            for chunk in (order[i : i + size] for i in range(0, len(order), size))
         ]
     if kind == "units":
         return [{"function": spec["function"], "kwargs": dict(k)} for k in spec["units"]]
     raise ValueError(f"Unknown task kind {kind!r}; use 'backtest', 'sweep' or 'units'")
+
+
+def _profile_key(params: Mapping[str, Any]) -> tuple:
+    return tuple(str(params.get(p)) for p in ("volume_window", "num_bins"))
 
 
 def chunk_size_for(n_sets: int, max_workers: int, *, per_worker: int = 4) -> int:
