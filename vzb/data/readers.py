@@ -48,7 +48,7 @@ from vzb.errors import CandleError
 __all__ = ["normalise_layout", "read_candles", "symbol_key"]
 
 _TIME_NAMES = ("timestamp", "datetime", "date", "time", "open_time", "unix", "unix timestamp")
-_QUOTES = {"usd", "usdt", "usdc", "busd", "krw", "eur", "gbp", "jpy", "btc", "eth", "quote"}
+_FIAT = {"usd", "usdt", "usdc", "busd", "krw", "eur", "gbp", "jpy"}  # quote-volume units
 _EPOCH_UNITS = ((1e11, "s"), (1e14, "ms"), (1e17, "us"), (np.inf, "ns"))
 _WIDE = re.compile(r"^[^:\s]+:[^:]+$")
 _HOUR_AMPM = re.compile(r"^\d{4}-\d{2}-\d{2} \d{1,2}-[AaPp][Mm]$")
@@ -222,22 +222,22 @@ def _pick_symbol_rows(
 
 
 def _volume_column(lower: dict[str, Any], symbol: str | None) -> Any:
-    base = (_base(symbol) or "").lower()
+    """The base-volume column: ``volume_<base>`` when the file has one, else ``volume``."""
     candidates = {}
     for key, column in lower.items():
         match = re.fullmatch(r"volume[ _\-]?\(?([a-z0-9]+)\)?", key)
-        if match:
+        if match and match.group(1) not in ("from", "to", "quote"):
             candidates[match.group(1)] = column
-    if base and base in candidates:
-        return candidates[base]
-    coins = [c for unit, c in candidates.items() if unit not in _QUOTES and unit != "from"]
-    if "volume" in lower and not coins:
-        return lower["volume"]
+    key = symbol_key(symbol) if symbol else ""
+    for unit, column in candidates.items():
+        if key and key.startswith(unit.upper()):
+            return column
+    coins = [column for unit, column in candidates.items() if unit not in _FIAT]
     if len(coins) == 1:
         return coins[0]
-    for key in ("volume", "vol", "base_volume", "volume_base"):
-        if key in lower:
-            return lower[key]
+    for name in ("volume", "vol", "base_volume", "volume_base"):
+        if name in lower:
+            return lower[name]
     return None
 
 
