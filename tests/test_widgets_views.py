@@ -103,3 +103,14 @@ def test_sweep_html_and_interactive_view(table):
     stat_box.value = "Sharpe Ratio"  # the dropdown redraws in this (the main) thread
     assert image.value != before and image.value[:4] == b"\x89PNG"
     assert "Best 10 sets by Sharpe Ratio" in view.children[-1].value
+
+
+def test_reports_show_html_in_notebooks_and_text_in_consoles(result, table):
+    from vzb.widgets import result_report, sweep_report
+
+    report = result_report(result)
+    assert report._repr_html_() == render_result_html(result)
+    assert repr(report) == render_result_text(result)
+    best = sweep_report(table, stat="Sharpe Ratio", n=3)
+    assert repr(best).startswith("Best 3 sets by Sharpe Ratio:")
+    assert "vzb-heatmap" in best._repr_html_()

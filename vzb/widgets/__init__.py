@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from vzb.widgets.panel import JobPanel, TaskRowWidget
 from vzb.widgets.panel_state import PanelState, TaskRow
+from vzb.widgets.report import Report, result_report, sweep_report
 from vzb.widgets.result_view import (
     position_stats,
     render_result_html,
@@ -27,6 +28,7 @@ from vzb.widgets.sweep_view import (
 __all__ = [
     "JobPanel",
     "PanelState",
+    "Report",
     "TaskRow",
     "TaskRowWidget",
     "best_sets",
@@ -36,7 +38,9 @@ __all__ = [
     "render_result_text",
     "render_sweep_html",
     "result_figure",
+    "result_report",
     "result_view",
     "sweep_heatmap",
+    "sweep_report",
     "sweep_view",
 ]
