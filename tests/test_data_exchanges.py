@@ -97,9 +97,7 @@ def test_bithumb_bare_rows_are_refused():
 def test_bithumb_bad_number_names_the_row():
     response = json.loads((FIXTURES / "bithumb_btc_krw_24h.json").read_text())
     response["data"][2][3] = "abc"
-    with pytest.raises(
-        CandleError, match=r"high is not a number in 1 row\(s\), first at 2024-01-03"
-    ):
+    with pytest.raises(CandleError, match=r"high is not a number in 1 row.*2024-01-03"):
         from_bithumb(response)
 
 

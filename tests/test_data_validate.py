@@ -125,7 +125,7 @@ def test_non_datetime_index():
 
 def test_missing_timestamp():
     bad = raw_candles()
-    bad.index = pd.DatetimeIndex(bad.index.tolist()[:1] + [pd.NaT] + bad.index.tolist()[2:])
+    bad.index = pd.DatetimeIndex([*bad.index.tolist()[:1], pd.NaT, *bad.index.tolist()[2:]])
     with pytest.raises(CandleError, match=r"1 row without a timestamp \(NaT\)"):
         validate_candles(bad, source="x")
 
