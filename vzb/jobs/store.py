@@ -126,7 +126,7 @@ class TaskStore:
     """
 
     def __init__(self, directory: str | os.PathLike):
-        self.directory = os.fspath(directory)
+        self.directory = os.path.abspath(os.fspath(directory))
         os.makedirs(self.directory, exist_ok=True)
         self._cache = diskcache.Cache(self.directory, eviction_policy="none")
         if self._cache.get(_VERSION) is None:

@@ -1,0 +1,67 @@
+"""The ``vzb`` command: demo from a fresh directory, and jobs list/status/cancel/wait."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+
+from vzb.cli import main, progress_line
+from vzb.jobs import JobRunner, TaskStore
+
+SLEEP = "vzb.jobs.units:sleep"
+
+
+def run(*argv):
+    out = io.StringIO()
+    code = main(list(argv), out=out)
+    return code, out.getvalue()
+
+
+def test_vzb_demo_runs_from_a_fresh_directory_with_no_arguments(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("VZB_HOME", "VZB_DATA_DIR")}
+    proc = subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), "vzb"), "demo"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "Sharpe Ratio" in proc.stdout and "positions:" in proc.stdout
+    assert "100%  2/2 units  completed" in proc.stdout
+    assert "best 5 by Sharpe Ratio" in proc.stdout
+    assert (tmp_path / ".vzb").is_dir()
+    records = TaskStore(tmp_path / ".vzb").tasks()
+    assert [r["status"] for r in records] == ["completed", "completed"]
+    assert all(os.path.exists(r["result"]["path"]) for r in records)
+
+
+def test_jobs_list_status_cancel_wait(tmp_path):
+    store = str(tmp_path / "s")
+    assert run("jobs", "list", "--store", store) == (0, "no tasks\n")
+    with JobRunner(store, max_workers=2) as runner:
+        done = runner.submit_units(SLEEP, [{"seconds": 0, "value": 1}])
+        done.wait(timeout=60)
+        slow = runner.submit_units(SLEEP, [{"seconds": 30}])
+        code, text = run("jobs", "list", "--store", store)
+        assert code == 0 and done.task_id in text and slow.task_id in text
+        code, text = run("jobs", "status", done.task_id, "--store", store)
+        assert code == 0 and "completed" in text
+        code, text = run("jobs", "cancel", slow.task_id, "--store", store)
+        assert code == 0 and slow.task_id in text
+        assert run("jobs", "wait", slow.task_id, "--store", store, "--timeout", "30")[0] == 1
+        assert runner.status(slow.task_id)["status"] == "cancelled"
+        assert run("jobs", "wait", done.task_id, "--store", store)[0] == 0
+        # cancelling a finished task or an unknown one: an error, exit code 1
+        assert run("jobs", "cancel", done.task_id, "--store", store)[0] == 1
+        assert run("jobs", "status", "nope", "--store", store)[0] == 1
+        code, text = run("jobs", "list", "--status", "cancelled", "--store", store)
+        assert slow.task_id in text and done.task_id not in text
+
+
+def test_progress_line_shows_bar_units_and_stage():
+    line = progress_line(
+        {"progress": 0.3, "units_done": 3, "units_total": 10, "status": "running",
+         "message": "running BTC_USD 4/10"},
+        width=10,
+    )  # fmt: skip
+    assert line == "[###.......]  30%  3/10 units  running  running BTC_USD 4/10"

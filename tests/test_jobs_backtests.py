@@ -1,0 +1,184 @@
+"""Backtests and sweeps as jobs: same results as direct calls, on loky and on dask."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pandas as pd
+import pytest
+
+import vzb
+from vzb.engine import backtest, sweep
+from vzb.errors import ParameterError, UnknownSymbolError
+from vzb.jobs import JobRunner, TaskStore
+from vzb.results import load_result, save_result
+
+GRID = {"volume_window": [5, 10, 20], "top_percentile": [0.1, 0.2, 0.3], "hold_period_bars": [1, 3]}
+SYMBOLS = ["BTC_USD", "ETH_USD"]
+
+
+@pytest.fixture
+def runner(tmp_path):
+    r = JobRunner(tmp_path / "store", max_workers=2)
+    yield r
+    r.close(timeout=10)
+
+
+def candles():
+    return {s: vzb.load_candles(s) for s in SYMBOLS}
+
+
+def test_backtest_job_equals_a_direct_backtest(runner, tmp_path):
+    task = runner.submit(symbols=SYMBOLS, params={"volume_window": 20}, fees=0.0005)
+    result = task.result(timeout=120)
+    direct = backtest(candles(), params={"volume_window": 20}, fees=0.0005)
+    pd.testing.assert_series_equal(result.stats, direct.stats)
+    # the job's result went through Parquet: compare with the direct result saved too
+    direct = load_result(save_result(direct, tmp_path / "direct"))
+    pd.testing.assert_frame_equal(result.positions, direct.positions)
+    record = runner.status(task.task_id)
+    assert record["units_total"] == 2 and record["result"]["path"].startswith(
+        runner.store.directory
+    )
+    assert record["result"]["stats"]["# Trades"] == direct.stats["# Trades"]
+
+
+def test_single_symbol_backtest_job(runner):
+    task = runner.submit(
+        "volume_long_candle", symbols="ETH_USD", start="2017-01-01", end="2019-01-01"
+    )
+    result = task.result(timeout=120)
+    direct = backtest(
+        vzb.load_candles("ETH_USD", start="2017-01-01", end="2019-01-01"), "volume_long_candle"
+    )
+    pd.testing.assert_series_equal(result.stats, direct.stats)
+
+
+def test_sweep_job_equals_a_direct_sweep(runner):
+    task = runner.submit_sweep("volume_zone_breakout", GRID, symbols=SYMBOLS, fees=0.001)
+    table = task.result(timeout=120)
+    direct = sweep(candles(), "volume_zone_breakout", GRID, fees=0.001)
+    pd.testing.assert_frame_equal(table, direct)
+    assert runner.status(task.task_id)["units_total"] > 1  # it was split
+
+
+def test_random_sweep_job_is_reproducible(runner):
+    grid = {"volume_window": list(range(5, 40)), "top_percentile": [0.1, 0.2, 0.3]}
+    a = runner.submit_sweep("volume_zone_breakout", grid, n_iter=12, seed=7, chunk_size=5)
+    b = runner.submit_sweep("volume_zone_breakout", grid, n_iter=12, seed=7, chunk_size=3)
+    pd.testing.assert_frame_equal(a.result(timeout=120), b.result(timeout=120))
+    assert len(a.result()) == 12
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda r: r.submit("no_such_strategy"), ParameterError, "Unknown strategy"),
+        (lambda r: r.submit(params={"volume_windw": 5}), ParameterError, "volume_window"),
+        (lambda r: r.submit(params={"volume_window": -1}), ParameterError, "volume_window"),
+        (lambda r: r.submit(symbols="DOGE_USD"), UnknownSymbolError, "DOGE_USD"),
+        (lambda r: r.submit(symbols=[]), ParameterError, "symbols is empty"),
+        (lambda r: r.submit(timeframe="2d"), ParameterError, "timeframe='2d'"),
+        (lambda r: r.submit(symbols="ETH_USD", timeframe="1h"), UnknownSymbolError, "1h"),
+        (lambda r: r.submit(start="not a date"), ParameterError, "start='not a date'"),
+        (lambda r: r.submit(start="2020-01-01", end="2019-01-01"), ParameterError, "before"),
+        (lambda r: r.submit(fees=0.9), ParameterError, "fees"),
+        (lambda r: r.submit(fil="close"), ParameterError, "Did you mean 'fill'"),
+        (
+            lambda r: r.submit_sweep("volume_zone_breakout", {"num_bins": [0, 10]}),
+            ParameterError,
+            "num_bins",
+        ),
+        (
+            lambda r: r.submit_sweep("volume_zone_breakout", GRID, chunk_size=0),
+            ParameterError,
+            "chunk_size",
+        ),
+    ],
+)
+def test_bad_requests_are_rejected_and_nothing_is_stored(runner, call, error, match):
+    version = runner.store.version
+    with pytest.raises(error, match=match):
+        call(runner)
+    assert runner.store.tasks() == []
+    assert runner.store.version == version
+
+
+def run_and_kill_owner(script: str, directory: str, tmp_path) -> str:
+    """Run ``script`` (it SIGKILLs itself) in a subprocess; return the task id it printed.
+
+    Output goes to files, not pipes: the orphaned loky workers keep inherited pipes open.
+    """
+    out, err = tmp_path / "owner.out", tmp_path / "owner.err"
+    with open(out, "w") as stdout, open(err, "w") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", textwrap.dedent(script), directory], stdout=stdout, stderr=stderr
+        )
+        assert proc.wait(timeout=120) == -signal.SIGKILL, err.read_text()
+    return out.read_text().split()[0]
+
+
+OWNER_SWEEP = """
+import os, signal, sys, time
+from vzb.jobs import JobRunner
+grid = {"volume_window": list(range(5, 45)), "top_percentile": [0.1, 0.2, 0.3]}
+runner = JobRunner(sys.argv[1], max_workers=2)
+task = runner.submit_sweep("volume_zone_breakout", grid, symbols=["BTC_USD", "ETH_USD"],
+                           chunk_size=3, fees=0.001)
+print(task.task_id, flush=True)
+while runner.status(task.task_id)["units_done"] < 4:
+    time.sleep(0.002)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_owner_killed_mid_sweep_a_new_runner_finishes_it(tmp_path):
+    directory = str(tmp_path / "store")
+    task_id = run_and_kill_owner(OWNER_SWEEP, directory, tmp_path)
+    before = TaskStore(directory).get(task_id)
+    assert before["status"] == "running" and 4 <= before["units_done"] < before["units_total"]
+    with JobRunner(directory, max_workers=2) as runner:
+        final = runner.wait(task_id, timeout=120)
+        assert final["status"] == "completed", final["message"]
+        assert final["attempt"] == 2
+        reused = [u for u in runner.store.units(task_id).values() if u["attempt"] == 1]
+        assert len(reused) >= 4
+        table = runner.result(task_id)
+        grid = {"volume_window": list(range(5, 45)), "top_percentile": [0.1, 0.2, 0.3]}
+        again = runner.submit_sweep("volume_zone_breakout", grid, symbols=SYMBOLS, fees=0.001)
+        pd.testing.assert_frame_equal(table, again.result(timeout=120))
+
+
+def test_cancel_a_running_sweep(tmp_path):
+    grid = {"volume_window": list(range(5, 200)), "top_percentile": [0.1, 0.15, 0.2, 0.3]}
+    with JobRunner(tmp_path / "s", max_workers=2) as runner:
+        task = runner.submit_sweep("volume_zone_breakout", grid, symbols="BTC_USD", chunk_size=4)
+        deadline = time.monotonic() + 60
+        while runner.status(task.task_id)["units_done"] < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        task.cancel()
+        final = task.wait(timeout=30)
+    assert final["status"] == "cancelled"
+    assert final["units_done"] < final["units_total"]
+
+
+def test_dask_cluster_sweep_gives_the_same_table_as_loky(tmp_path, runner):
+    distributed = pytest.importorskip("distributed")
+    loky_table = runner.submit_sweep("volume_zone_breakout", GRID, symbols=SYMBOLS).result(120)
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        with JobRunner(tmp_path / "dask", executor=client.get_executor(), max_workers=2) as r:
+            assert r.remote  # dask workers may not see the disk: only this process writes
+            task = r.submit_sweep("volume_zone_breakout", GRID, symbols=SYMBOLS)
+            dask_table = task.result(timeout=120)
+            assert os.path.exists(r.status(task.task_id)["result"]["path"])
+    pd.testing.assert_frame_equal(dask_table, loky_table)

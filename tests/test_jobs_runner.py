@@ -1,0 +1,255 @@
+"""JobRunner mechanics with real loky worker processes and a real store (sleep units)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from vzb.errors import ParameterError, TaskNotFound, TaskStateError
+from vzb.jobs import JobRunner, TaskStore
+
+SLEEP = "vzb.jobs.units:sleep"
+
+
+@pytest.fixture
+def runner(tmp_path):
+    r = JobRunner(tmp_path / "store", max_workers=2, grace_period=1.0)
+    yield r
+    r.close(timeout=10)
+
+
+def wait_for(predicate, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.01)
+    raise AssertionError("condition not reached in time")
+
+
+def test_units_run_in_worker_processes_and_results_come_back_in_order(runner):
+    task = runner.submit_units(SLEEP, [{"seconds": 0.05, "value": i} for i in range(5)])
+    assert task.result(timeout=60) == [0, 1, 2, 3, 4]
+    record = runner.status(task.task_id)
+    assert record["status"] == "completed" and record["progress"] == 1.0
+    assert record["units_done"] == record["units_total"] == 5
+    assert record["worker_pid"] not in (None, os.getpid())
+    assert record["started_at"] <= record["finished_at"]
+
+
+def test_status_has_the_documented_fields(runner):
+    task = runner.submit_units(SLEEP, [{"seconds": 0}])
+    status = runner.status(task.task_id)
+    for name in (
+        "task_id status progress result error created_at started_at finished_at message "
+        "units_done units_total attempt worker_pid heartbeat_at cancel_requested spec kind"
+    ).split():
+        assert name in status
+    task.wait(timeout=60)
+
+
+def test_cancel_queued_task(runner):
+    blockers = [runner.submit_units(SLEEP, [{"seconds": 20}]) for _ in range(2)]
+    queued = runner.submit_units(SLEEP, [{"seconds": 0, "value": 1}])
+    wait_for(lambda: all(runner.status(b.task_id)["status"] == "running" for b in blockers))
+    assert runner.status(queued.task_id)["status"] == "queued"
+    record = runner.cancel(queued.task_id)
+    assert record["status"] == "cancelled"
+    assert runner.status(queued.task_id)["status"] == "cancelled"  # cancel-then-status agree
+    assert runner.status(queued.task_id)["error"]["message"] == "Task cancelled by user"
+    for b in blockers:
+        b.cancel()
+    for b in blockers:
+        assert b.wait(timeout=30)["status"] == "cancelled"
+    assert runner.status(queued.task_id)["started_at"] is None  # it never ran
+
+
+def test_cancel_running_task_stops_it_and_status_agrees(runner):
+    task = runner.submit_units(SLEEP, [{"seconds": 30}, {"seconds": 30}])
+    wait_for(lambda: runner.status(task.task_id)["progress"] > 0)
+    asked = time.monotonic()
+    record = runner.cancel(task.task_id, reason="wrong grid")
+    assert record["cancel_requested"] and record["status"] == "running"
+    final = runner.wait(task.task_id, timeout=20)
+    assert time.monotonic() - asked < 5
+    assert final["status"] == "cancelled"
+    assert final["error"]["type"] == "Cancelled" and final["error"]["message"] == "wrong grid"
+    assert runner.status(task.task_id) == final
+    with pytest.raises(TaskStateError, match="is cancelled, it has no result"):
+        runner.result(task.task_id)
+
+
+def test_cancel_completed_task_is_an_error_and_state_unchanged(runner):
+    task = runner.submit_units(SLEEP, [{"seconds": 0, "value": 3}])
+    before = task.wait(timeout=60)
+    with pytest.raises(TaskStateError) as info:
+        runner.cancel(task.task_id)
+    assert str(info.value) == (
+        f"Cannot cancel completed task {task.task_id}. "
+        "Only queued or running tasks can be cancelled."
+    )
+    assert runner.status(task.task_id) == before
+    assert task.result() == [3]
+
+
+def test_cancel_failed_task_is_an_error_and_state_unchanged(runner):
+    task = runner.submit_units(SLEEP, [{"seconds": 0, "fail": "bad candles"}])
+    before = task.wait(timeout=60)
+    assert before["status"] == "failed"
+    assert before["error"]["type"] == "ValueError"
+    assert "bad candles" in before["error"]["message"]
+    assert "Traceback" in before["error"]["traceback"]
+    with pytest.raises(TaskStateError, match=f"Cannot cancel failed task {before['task_id']}"):
+        runner.cancel(task.task_id)
+    assert runner.status(task.task_id) == before
+
+
+def test_unknown_task_is_not_found(runner):
+    for call in (runner.status, runner.cancel, runner.wait, runner.result, runner.task):
+        with pytest.raises(TaskNotFound, match="Task not found: no-such-task"):
+            call("no-such-task")
+
+
+def test_a_unit_ignoring_cancel_is_killed_and_innocent_units_are_requeued(runner):
+    stuck = runner.submit_units(SLEEP, [{"seconds": 60, "ignore_cancel": True}])
+    wait_for(lambda: runner.status(stuck.task_id)["progress"] >= 0.0 and
+             runner.status(stuck.task_id)["status"] == "running")  # fmt: skip
+    innocent = runner.submit_units(SLEEP, [{"seconds": 2.0, "value": "ok"}])
+    wait_for(lambda: runner.status(innocent.task_id)["status"] == "running")
+    runner.cancel(stuck.task_id)
+    assert runner.wait(stuck.task_id, timeout=20)["status"] == "cancelled"
+    # the innocent unit died with the killed pool, was re-queued and still finishes
+    assert innocent.result(timeout=30) == ["ok"]
+
+
+def test_sigkill_of_a_worker_mid_task_loses_no_result(runner):
+    victim = runner.submit_units(SLEEP, [{"seconds": 1.5, "value": "a"}])
+    other = runner.submit_units(SLEEP, [{"seconds": 1.5, "value": "b"}])
+    pid = wait_for(lambda: runner.status(victim.task_id)["worker_pid"])
+    os.kill(pid, signal.SIGKILL)
+    assert victim.result(timeout=60) == ["a"]
+    assert other.result(timeout=60) == ["b"]
+    later = runner.submit_units(SLEEP, [{"seconds": 0, "value": "c"}])
+    assert later.result(timeout=60) == ["c"]  # the runner got a fresh pool
+
+
+def test_a_unit_killed_again_and_again_fails_its_task_with_a_message(runner):
+    task = runner.submit_units(SLEEP, [{"seconds": 30}])
+    for _ in range(3):
+        pid = wait_for(lambda: runner.status(task.task_id)["worker_pid"])
+        runner.store.update(task.task_id, worker_pid=None)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    final = task.wait(timeout=60)
+    assert final["status"] == "failed"
+    assert "worker process died 3 times" in final["error"]["message"]
+
+
+def test_time_limit_fails_the_task(tmp_path):
+    with JobRunner(tmp_path / "s", max_workers=2, time_limit=0.5) as runner:
+        task = runner.submit_units(SLEEP, [{"seconds": 30}])
+        final = task.wait(timeout=30)
+    assert final["status"] == "failed"
+    assert final["message"] == "timed out after 0.5 s"
+    assert final["error"]["type"] == "TimeoutError"
+
+
+def test_500_tasks_submitted_at_once_all_finish(runner):
+    tasks = [runner.submit_units(SLEEP, [{"seconds": 0, "value": i}]) for i in range(500)]
+    for t in tasks[::50]:
+        t.cancel() if runner.status(t.task_id)["status"] == "queued" else None
+    for t in tasks:
+        runner.wait(t.task_id, timeout=120)
+    records = runner.store.tasks()
+    assert len(records) == 500
+    assert {r["status"] for r in records} <= {"completed", "cancelled"}
+    done = [r for r in records if r["status"] == "completed"]
+    assert sorted(r["result"]["values"][0] for r in done) == sorted(
+        int(r["spec"]["units"][0]["value"]) for r in done
+    )
+    assert len(runner.tasks()) == 500
+
+
+def test_bad_unit_requests_store_nothing(runner):
+    with pytest.raises(ValueError, match=r"must be written 'package\.module:function'"):
+        runner.submit_units("sleep", [{}])
+    with pytest.raises(ValueError, match="Cannot import unit function"):
+        runner.submit_units("vzb.jobs.units:nope", [{}])
+    with pytest.raises(ParameterError, match="kwargs is empty"):
+        runner.submit_units(SLEEP, [])
+    assert runner.store.tasks() == []
+
+
+def test_two_runners_on_one_store_never_run_a_task_twice(tmp_path):
+    first = JobRunner(tmp_path / "s", max_workers=2)
+    second = JobRunner(tmp_path / "s", max_workers=2)
+    try:
+        tasks = [r.submit_units(SLEEP, [{"seconds": 0.01, "value": i}]) for i in range(10)
+                 for r in (first, second)]  # fmt: skip
+        assert second.reap() == []  # the first runner is alive: nothing to adopt
+        for t in tasks:
+            assert t.wait(timeout=60)["status"] == "completed"
+        assert all(r["attempt"] == 1 for r in first.store.tasks())
+        # a runner that goes away leaves its tasks to the other one, which resumes them
+        slow = first.submit_units(SLEEP, [{"seconds": 0.5, "value": v} for v in "abcd"])
+        wait_for(lambda: first.status(slow.task_id)["units_done"] >= 1)
+        first.close(cancel=False)
+        assert second.reap() == [slow.task_id]
+        final = second.wait(slow.task_id, timeout=60)
+        assert final["status"] == "completed" and final["attempt"] == 2
+        assert final["result"]["values"] == list("abcd")
+    finally:
+        first.close()
+        second.close()
+
+
+OWNER_SCRIPT = """
+import os, signal, sys, time
+from vzb.jobs import JobRunner
+runner = JobRunner(sys.argv[1], max_workers=2)
+units = [{"seconds": 0.2, "value": i} for i in range(12)]
+task = runner.submit_units("vzb.jobs.units:sleep", units)
+print(task.task_id, flush=True)
+while runner.status(task.task_id)["units_done"] < 3:
+    time.sleep(0.005)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def run_and_kill_owner(script: str, directory: str, tmp_path) -> str:
+    """Run ``script`` (which kills itself) in a subprocess; return the task id it printed.
+
+    Output goes to files, not pipes: the orphaned loky workers keep inherited pipes open.
+    """
+    out, err = tmp_path / "owner.out", tmp_path / "owner.err"
+    with open(out, "w") as stdout, open(err, "w") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", textwrap.dedent(script), directory],
+            stdout=stdout, stderr=stderr,
+        )  # fmt: skip
+        assert proc.wait(timeout=120) == -signal.SIGKILL, err.read_text()
+    return out.read_text().split()[0]
+
+
+def test_runner_process_killed_midway_a_new_runner_resumes_keeping_units(tmp_path):
+    directory = str(tmp_path / "s")
+    task_id = run_and_kill_owner(OWNER_SCRIPT, directory, tmp_path)
+    store = TaskStore(directory)
+    before = store.get(task_id)
+    assert before["status"] == "running" and 3 <= before["units_done"] < 12
+    with JobRunner(directory, max_workers=2) as runner:
+        final = runner.wait(task_id, timeout=60)
+        assert final["status"] == "completed"
+        assert final["result"]["values"] == list(range(12))
+        assert final["attempt"] == 2
+        kept = [u for u in runner.store.units(task_id).values() if u["attempt"] == 1]
+        assert len(kept) >= 3  # finished units of the dead runner were reused
