@@ -117,10 +117,10 @@ def _strategy_signals(
 
 
 def _positions_frame(records: np.ndarray, index: pd.DatetimeIndex, symbol: str) -> pd.DataFrame:
-    reasons = np.asarray(EXIT_REASONS, dtype=object)[records["exit_reason"]]
+    reasons = np.asarray(EXIT_REASONS, dtype=object)[records["exit_reason"]].tolist()
     frame = pd.DataFrame(
         {
-            "symbol": pd.Series([symbol] * len(records), dtype=object),
+            "symbol": pd.Series([symbol] * len(records), dtype="str"),
             "signal_time": index[records["signal_bar"]],
             "entry_time": index[records["entry_bar"]],
             "exit_time": index[records["exit_bar"]],
@@ -133,7 +133,7 @@ def _positions_frame(records: np.ndarray, index: pd.DatetimeIndex, symbol: str) 
             "net_pnl": records["net_pnl"],
             "return": records["return"],
             "bars_held": records["exit_bar"] - records["entry_bar"],
-            "exit_reason": pd.Series(reasons, dtype=object),
+            "exit_reason": pd.Series(reasons, dtype="str"),
         }
     )
     return frame[list(POSITION_COLUMNS)]
@@ -333,7 +333,7 @@ def combine(results: Mapping[str, BacktestResult], *, cash: float | None = None)
         sleeve = (r.equity * factor).reindex(index).ffill().fillna(share)
         equity += sleeve.to_numpy()
         positions = _scaled_positions(r, factor)
-        positions["symbol"] = symbol
+        positions["symbol"] = pd.Series([symbol] * len(positions), dtype="str")
         frames.append(positions)
         pos = index.get_indexer(r.equity.index)
         held = np.zeros(len(r.equity), dtype=np.int64)

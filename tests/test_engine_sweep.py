@@ -1,0 +1,129 @@
+"""Sweeps: every row equals a backtest; in-process and loky give identical tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import vzb
+from vzb.engine import STAT_NAMES, parameter_sets, sweep, sweep_stats
+from vzb.errors import ParameterError
+
+GRID = {
+    "volume_window": [5, 12],
+    "top_percentile": [0.1, 0.3],
+    "breakout_buffer": [0.0, 0.01],
+    "num_bins": [8, 20],
+    "hold_period_bars": [1, 4],
+}
+
+
+def test_parameter_sets_grid_and_seeded_draws():
+    sets = parameter_sets("volume_zone_breakout", GRID)
+    assert len(sets) == 32
+    assert sets[0] == {
+        **vzb.get_strategy("volume_zone_breakout").defaults,
+        "volume_window": 5,
+        "top_percentile": 0.1,
+        "breakout_buffer": 0.0,
+        "num_bins": 8,
+        "hold_period_bars": 1,
+    }
+    assert sets[1]["hold_period_bars"] == 4  # last name varies fastest
+    a = parameter_sets("volume_zone_breakout", GRID, n_iter=7, seed=42)
+    b = parameter_sets("volume_zone_breakout", GRID, n_iter=7, seed=42)
+    assert a == b and len(a) == 7
+    assert len({tuple(sorted(s.items())) for s in a}) == 7
+    assert all(s in sets for s in a)
+    assert parameter_sets("volume_zone_breakout", GRID, n_iter=1000) == sets
+    with pytest.raises(ParameterError, match=r"num_bins=0 is out of range"):
+        parameter_sets("volume_zone_breakout", {"num_bins": [0, 5]})
+    with pytest.raises(ParameterError, match="Did you mean 'num_bins'"):
+        parameter_sets("volume_zone_breakout", {"numbins": [5]})
+
+
+def _assert_row_equals_backtest(row, candles, strategy, options):
+    params = {k: row[k] for k in vzb.get_strategy(strategy).parameters}
+    result = vzb.backtest(candles, strategy, params, **options)
+    got = row[list(STAT_NAMES)].to_numpy(dtype=float)
+    want = result.stats[list(STAT_NAMES)].to_numpy(dtype=float)
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"fees": 0.0005},
+        {"fill": "close", "slippage": 0.001, "stop_loss": 0.04, "take_profit": 0.06},
+    ],
+)
+def test_breakout_sweep_rows_equal_backtests(options):
+    candles = vzb.load_sample("BTC_USD")
+    sets = parameter_sets("volume_zone_breakout", GRID)
+    table = sweep_stats(candles, "volume_zone_breakout", sets, **options)
+    assert list(table.columns) == [
+        *vzb.get_strategy("volume_zone_breakout").parameters,
+        "symbol",
+        *STAT_NAMES,
+    ]
+    assert (table["symbol"] == "BTC_USD").all()
+    for k in (0, 5, 17, 31):
+        _assert_row_equals_backtest(table.iloc[k], candles, "volume_zone_breakout", options)
+
+
+def test_long_candle_sweep_over_symbols_equals_backtests():
+    candles = {"BTC_USD": vzb.load_sample("BTC_USD"), "LTC_USD": vzb.load_sample("LTC_USD")}
+    grid = {"vol_ma_window": [10, 30], "vol_multiplier": [1.2, 2.0], "hold_period_bars": [1, 2]}
+    table = vzb.sweep(candles, "volume_long_candle", grid, fees=0.001)
+    assert len(table) == 16
+    assert table["symbol"].tolist() == ["BTC_USD"] * 8 + ["LTC_USD"] * 8
+    for k in (0, 7, 8, 15):
+        row = table.iloc[k]
+        _assert_row_equals_backtest(
+            row, candles[row["symbol"]], "volume_long_candle", {"fees": 0.001}
+        )
+
+
+def test_sweep_in_process_and_loky_are_identical():
+    candles = {"BTC_USD": vzb.load_sample("BTC_USD"), "ETH_USD": vzb.load_sample("ETH_USD")}
+    local = sweep(candles, "volume_zone_breakout", GRID, n_iter=20, seed=7, fees=0.001)
+    pooled = sweep(
+        candles,
+        "volume_zone_breakout",
+        GRID,
+        n_iter=20,
+        seed=7,
+        fees=0.001,
+        n_jobs=2,
+        backend="loky",
+    )
+    pd.testing.assert_frame_equal(local, pooled)
+    threads = sweep(
+        candles,
+        "volume_zone_breakout",
+        GRID,
+        n_iter=20,
+        seed=7,
+        fees=0.001,
+        n_jobs=2,
+        backend="threading",
+    )
+    pd.testing.assert_frame_equal(local, threads)
+
+
+def test_sweep_checkpoint_reports_progress_and_cancels():
+    candles = vzb.load_sample("BTC_USD", timeframe="1h")
+    sets = parameter_sets("volume_zone_breakout", GRID)
+    seen = []
+    sweep_stats(candles, "volume_zone_breakout", sets, checkpoint=seen.append)
+    assert seen and all(0 < f < 1 for f in seen)
+
+    class Cancelled(Exception):
+        pass
+
+    def cancel(fraction):
+        raise Cancelled
+
+    with pytest.raises(Cancelled):
+        sweep_stats(candles, "volume_zone_breakout", sets, checkpoint=cancel)
