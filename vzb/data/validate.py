@@ -20,6 +20,7 @@ vzb.errors.CandleError: example: 1 row has high below max(open, close), first at
 
 from __future__ import annotations
 
+import sys
 import warnings
 
 import numpy as np
@@ -46,6 +47,18 @@ def describe_source(df: pd.DataFrame, source: object = None) -> str:
         if attrs.get(key):
             return str(attrs[key])
     return "candles"
+
+
+def _caller_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning at the first frame outside vzb.data.
+
+    Called directly, ``validate_candles`` warns with ``stacklevel=2``; called through
+    ``read_candles`` or ``load_candles`` the warning still names the user's line.
+    """
+    frame, level = sys._getframe(1), 1
+    while frame is not None and str(frame.f_globals.get("__name__", "")).startswith("vzb.data"):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _rows(n: int) -> str:
@@ -188,14 +201,18 @@ def validate_candles(df: pd.DataFrame, *, source: object = None) -> pd.DataFrame
 
     stamps = index.asi8
     if stamps.size > 1 and not index.is_monotonic_increasing:
-        order = np.argsort(stamps, kind="stable")
-        out_of_place = int(np.count_nonzero(np.diff(stamps) < 0))
-        first = index[int(np.argmax(np.diff(stamps) < 0)) + 1]
+        backwards = np.diff(stamps) < 0
+        out_of_place = int(np.count_nonzero(backwards))
+        first = index[int(np.argmax(backwards)) + 1]
+        if out_of_place == stamps.size - 1:  # newest first: reversing is enough
+            order = np.arange(stamps.size - 1, -1, -1)
+        else:
+            order = np.argsort(stamps, kind="stable")
         warnings.warn(
             f"{name}: rows are not in time order ({out_of_place} step(s) back in time, first "
             f"at {first}); sorted them. Sort the data (df.sort_index()) to silence this.",
             UserWarning,
-            stacklevel=2,
+            stacklevel=_caller_stacklevel(),
         )
         index = index[order]
         stamps = index.asi8
