@@ -427,7 +427,7 @@ class JobRunner:
                     f"({record['progress']:.0%}); it goes on: wait again or cancel it"
                 )
             time.sleep(delay)
-            delay = min(delay * 2, 0.05)
+            delay = min(delay * 2, 0.01)
 
     def result(self, task_id: str, timeout: float | None = None):
         """Wait for the task and load its result from disk.
@@ -648,9 +648,7 @@ class JobRunner:
 
     def _get_executor(self) -> cf.Executor:
         if self._executor is None:
-            from joblib.externals.loky import get_reusable_executor
-
-            self._executor = get_reusable_executor(max_workers=self.max_workers)
+            self._executor = shared_loky_executor(self.max_workers)
         return self._executor
 
     def _prepare(self, run: _Run, record: dict) -> None:
@@ -690,7 +688,10 @@ class JobRunner:
                 }
                 try:
                     future = self._get_executor().submit(execute, unit)
-                except cf.BrokenExecutor:
+                except (cf.BrokenExecutor, RuntimeError) as exc:  # broken, or shut down
+                    if not self._own_executor:  # the caller's executor: cannot replace it
+                        self._stop_run(run, "failed", _error_of(exc))
+                        break
                     run.pending.appendleft(index)
                     self._replace_executor()
                     return
@@ -896,6 +897,30 @@ def sweep_table(parts: Sequence, set_indices: Sequence[Sequence[int]], n_symbols
     table = pd.concat(blocks, ignore_index=True)
     order = np.argsort(np.concatenate(keys), kind="stable")
     return table.iloc[order].reset_index(drop=True)
+
+
+def shared_loky_executor(max_workers: int) -> cf.Executor:
+    """loky's reusable executor, configured exactly as ``joblib.Parallel(backend="loky")``.
+
+    loky keeps one reusable executor per process and joblib assumes it built it: an
+    executor made by ``get_reusable_executor`` directly breaks a later
+    ``joblib.Parallel`` (``vzb.sweep(n_jobs=2)``) in the same kernel, and different
+    settings would make each restart the other's workers. Asking joblib for it keeps
+    one shared pool of workers for jobs and direct sweeps alike.
+    """
+    import joblib
+
+    parallel = joblib.Parallel(n_jobs=max_workers, backend="loky")
+    try:
+        with parallel:
+            executor = parallel._backend._workers
+    except Exception:  # a joblib without these internals: plain loky
+        executor = None
+    if executor is None:
+        from joblib.externals.loky import get_reusable_executor
+
+        executor = get_reusable_executor(max_workers=max_workers)
+    return executor
 
 
 def _is_loky(executor: cf.Executor) -> bool:
