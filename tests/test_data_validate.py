@@ -168,3 +168,15 @@ def test_large_frame_is_validated_vectorised():
     with pytest.raises(CandleError, match=re.escape(str(candles.index[40_000]))):
         validate_candles(shuffled)
     pd.testing.assert_frame_equal(validate_candles(candles), candles)
+
+
+@pytest.mark.parametrize("order", [[0, 1, 2, 3, 4], [4, 3, 2, 1, 0]])
+def test_result_is_writable_and_independent_of_the_input(order):
+    raw = raw_candles().iloc[order]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        candles = validate_candles(raw)
+    before = raw.copy()
+    candles.iloc[0, 0] = 99.0
+    candles["volume"] *= 2
+    pd.testing.assert_frame_equal(raw, before)

@@ -200,6 +200,7 @@ def validate_candles(df: pd.DataFrame, *, source: object = None) -> pd.DataFrame
             )
 
     stamps = index.asi8
+    reordered = False
     if stamps.size > 1 and not index.is_monotonic_increasing:
         backwards = np.diff(stamps) < 0
         out_of_place = int(np.count_nonzero(backwards))
@@ -217,6 +218,7 @@ def validate_candles(df: pd.DataFrame, *, source: object = None) -> pd.DataFrame
         index = index[order]
         stamps = index.asi8
         arrays = {c: a[order] for c, a in arrays.items()}
+        reordered = True
 
     if stamps.size > 1:
         repeated = np.diff(stamps) == 0
@@ -262,7 +264,12 @@ def validate_candles(df: pd.DataFrame, *, source: object = None) -> pd.DataFrame
             f"correct or drop these rows."
         )
 
-    candles = pd.DataFrame(arrays, index=index, columns=list(CANDLE_COLUMNS), copy=False)
+    if reordered:  # fresh arrays from the sort: no copy needed
+        candles = pd.DataFrame(arrays, index=index, columns=list(CANDLE_COLUMNS), copy=False)
+    else:  # share the input's memory copy-on-write: no copy until one side is written
+        lower = {str(c).strip().lower(): c for c in df.columns}
+        candles = df[[lower[c] for c in CANDLE_COLUMNS]].astype(np.float64)
+        candles = candles.set_axis(list(CANDLE_COLUMNS), axis=1).set_axis(index, axis=0)
     candles.attrs = {k: df.attrs[k] for k in _ATTRS if df.attrs.get(k) is not None}
     if source is not None and "source" not in candles.attrs:
         candles.attrs["source"] = str(source)
