@@ -191,3 +191,12 @@ def test_no_warning_for_a_newest_first_file():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         read_candles(FIXTURES / "cdd_banner_newest_first.csv")
+
+
+def test_unreadable_times_are_explained():
+    text = "date,open,high,low,close,volume\n01/02/2024,1,2,1,2,3\n"
+    with pytest.raises(CandleError, match=r"could not read the times \(first value '01/02/2024'\)"):
+        read_candles(io.StringIO(text))
+    text = ",open,high,low,close,volume\n0,1,2,1,2,3\n1,1,2,1,2,3\n"
+    with pytest.raises(CandleError, match="look like row numbers"):
+        read_candles(io.StringIO(text))

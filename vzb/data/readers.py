@@ -129,6 +129,12 @@ def _parse_times(values: pd.Series | pd.Index, tz: str, name: str) -> pd.Datetim
         numbers = np.asarray(values, dtype=np.float64)
         finite = numbers[np.isfinite(numbers)]
         biggest = float(np.max(np.abs(finite))) if finite.size else 0.0
+        if finite.size and biggest < 1e8:
+            raise CandleError(
+                f"{name}: the time values look like row numbers, not epoch times (largest "
+                f"{biggest:g}, before 1973). Fix: give a timestamp column in epoch seconds or "
+                f"milliseconds, or as dates."
+            )
         unit = next(u for limit, u in _EPOCH_UNITS if biggest < limit)
         index = pd.DatetimeIndex(pd.to_datetime(numbers, unit=unit, utc=True))
     else:
@@ -141,9 +147,10 @@ def _parse_times(values: pd.Series | pd.Index, tz: str, name: str) -> pd.Datetim
             else:
                 index = pd.DatetimeIndex(pd.to_datetime(text, format="ISO8601", utc=False))
         except (ValueError, TypeError) as error:
+            reason = str(error).splitlines()[0]
             raise CandleError(
-                f"{name}: could not read the times (first value {sample!r}): {error}. Fix: write "
-                f"times as ISO 8601 (2024-01-31 13:00:00) or epoch seconds/milliseconds."
+                f"{name}: could not read the times (first value {sample!r}): {reason} Fix: "
+                f"write times as ISO 8601 (2024-01-31 13:00:00) or epoch seconds/milliseconds."
             ) from None
     if index.tz is None:
         index = index.tz_localize(tz)
