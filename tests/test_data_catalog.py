@@ -75,17 +75,14 @@ def test_empty_range_says_what_is_held():
 
 
 def test_user_directory(data_dir):
-    table = list_symbols(data_dir)
-    assert table.to_dict("records")[:2] == [
-        {"symbol": "AAA_KRW", "timeframe": "1m", "source": str(data_dir / "AAA_KRW_1m.csv")},
-        {"symbol": "BTC_USD", "timeframe": "1h", "source": "bundled"},  # finest first
-    ]
-    assert len(table) == 5
-    assert (
-        table.set_index(["symbol", "timeframe"])
-        .loc[("ETH_USD", "1d"), "source"]
-        .endswith("ETH_USD_1d.parquet")
-    )
+    table = list_symbols(data_dir).set_index(["symbol", "timeframe"])["source"]
+    assert table[("AAA_KRW", "1m")] == str(data_dir / "AAA_KRW_1m.csv")
+    assert table[("AAA_KRW", "1d")] == "resampled from 1m"
+    assert table[("ETH_USD", "1d")] == str(data_dir / "ETH_USD_1d.parquet")
+    assert table[("BTC_USD", "4h")] == "resampled from 1h"
+    assert table[("BTC_USD", "1d")] == "bundled"
+    assert len(table) == 6 + 3 + 1 + 1  # AAA_KRW 1m..1d, BTC_USD 1h/4h/1d, ETH_USD, LTC_USD
+    assert list(table.index.get_level_values(0)) == sorted(table.index.get_level_values(0))
     aaa = load_candles("AAA_KRW", "1m", data_dir=data_dir)
     assert aaa.attrs == {
         "source": str(data_dir / "AAA_KRW_1m.csv"),
@@ -120,3 +117,14 @@ def test_misnamed_user_file(tmp_path):
 def test_missing_directory(tmp_path):
     with pytest.raises(UnknownSymbolError, match="does not exist"):
         load_candles("BTC_USD", data_dir=tmp_path / "nope")
+
+
+def test_every_listed_entry_loads(data_dir):
+    for row in list_symbols(data_dir).itertuples():
+        if row.symbol == "AAA_KRW" and row.timeframe != "1m":  # only 3 minutes of data
+            with pytest.raises(UnknownSymbolError, match=r"No complete AAA_KRW \S+ bar.*3 from"):
+                load_candles(row.symbol, row.timeframe, data_dir=data_dir)
+            continue
+        candles = load_candles(row.symbol, row.timeframe, data_dir=data_dir)
+        assert candles.attrs["timeframe"] == row.timeframe
+        assert candles.attrs["symbol"] == row.symbol

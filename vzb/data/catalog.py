@@ -75,21 +75,43 @@ def _entries(data_dir: str | os.PathLike[str] | None) -> dict[tuple[str, str], s
 
 
 def list_symbols(data_dir: str | os.PathLike[str] | None = None) -> pd.DataFrame:
-    """What the catalog holds: one row per symbol and timeframe, with its source.
+    """Every symbol and timeframe :func:`load_candles` can serve, with where it comes from.
 
-    ``source`` is a file path for user data, or ``"bundled"``. Timeframes that
-    :func:`load_candles` can make by resampling are not listed.
+    ``source`` is a file path for user data, ``"bundled"`` for a bundled sample, or
+    ``"resampled from <timeframe>"`` for a timeframe made from a finer one. Rows are
+    sorted by symbol, finest timeframe first.
 
-    >>> list_symbols().query("source == 'bundled'").shape[0]
-    4
+    >>> table = list_symbols()
+    >>> table[table.symbol == "BTC_USD"].to_dict("list")["source"]
+    ['bundled', 'resampled from 1h', 'bundled']
     """
-    rows = [
-        {"symbol": symbol, "timeframe": timeframe, "source": source}
-        for (symbol, timeframe), source in sorted(
-            _entries(data_dir).items(), key=lambda item: (item[0][0], TIMEFRAMES.index(item[0][1]))
-        )
-    ]
+    entries = _entries(data_dir)
+    rows = []
+    for symbol in sorted({s for s, _ in entries}):
+        for timeframe in TIMEFRAMES:
+            if (symbol, timeframe) in entries:
+                source = entries[(symbol, timeframe)]
+            elif (finer := _finer_timeframe(entries, symbol, timeframe)) is not None:
+                source = f"resampled from {finer}"
+            else:
+                continue
+            rows.append({"symbol": symbol, "timeframe": timeframe, "source": source})
     return pd.DataFrame(rows, columns=["symbol", "timeframe", "source"])
+
+
+def _finer_timeframe(
+    entries: dict[tuple[str, str], str], symbol: str, timeframe: str
+) -> str | None:
+    """The coarsest stored timeframe of ``symbol`` that ``timeframe`` can be resampled from."""
+    target = timeframe_delta(timeframe)
+    finer = [
+        t
+        for (s, t) in entries
+        if s == symbol
+        and timeframe_delta(t) < target
+        and target % timeframe_delta(t) == pd.Timedelta(0)
+    ]
+    return max(finer, key=timeframe_delta) if finer else None
 
 
 def _available_text(entries: dict[tuple[str, str], str]) -> str:
@@ -188,14 +210,8 @@ def load_candles(
     if (symbol, timeframe) in entries:
         candles = _read((symbol, timeframe), entries[(symbol, timeframe)])
     else:
-        finer = [
-            t
-            for (s, t) in entries
-            if s == symbol
-            and timeframe_delta(t) < timeframe_delta(timeframe)
-            and timeframe_delta(timeframe) % timeframe_delta(t) == pd.Timedelta(0)
-        ]
-        if not finer:
+        finer = _finer_timeframe(entries, symbol, timeframe)
+        if finer is None:
             known = sorted({s for s, _ in entries})
             close = difflib.get_close_matches(symbol, known, n=1)
             hint = f" Did you mean {close[0]}?" if close and close[0] != symbol else ""
@@ -204,9 +220,15 @@ def load_candles(
                 f"(coarser timeframes are made from finer ones).{hint} Add a file "
                 f"{symbol}_{timeframe}.csv or .parquet to data_dir / $VZB_DATA_DIR."
             )
-        source_timeframe = max(finer, key=timeframe_delta)
-        key = (symbol, source_timeframe)
-        candles = resample_candles(_read(key, entries[key]), timeframe)
+        key = (symbol, finer)
+        fine = _read(key, entries[key])
+        candles = resample_candles(fine, timeframe)
+        if candles.empty:
+            raise UnknownSymbolError(
+                f"No complete {symbol} {timeframe} bar: the {finer} candles "
+                f"({len(fine)} from {fine.index[0]} to {fine.index[-1]}) do not fill one "
+                f"{timeframe} bucket. Fix: pick a timeframe of {finer} or add more data."
+            )
     sliced = _slice(candles, start, end)
     if sliced.empty:
         held = f"{candles.index[0]} to {candles.index[-1]}" if len(candles) else "no candles at all"
