@@ -48,7 +48,8 @@ def reference_breakout(
         lo, hi = min(lows), max(highs)
         if not hi > lo:
             continue  # flat range: no signal
-        edges = [lo + (hi - lo) * k / num_bins for k in range(num_bins)] + [hi]
+        width = (hi - lo) / num_bins
+        edges = [lo + k * width for k in range(num_bins)] + [hi]
         bins = [0.0] * num_bins
         for j, c_lo, c_hi in zip(window, lows, highs, strict=True):
             span = c_hi - c_lo
@@ -56,7 +57,7 @@ def reference_breakout(
                 for k in range(num_bins):
                     overlap = min(c_hi, edges[k + 1]) - max(c_lo, edges[k])
                     if overlap > 0:
-                        bins[k] += volume[j] * (overlap / span)
+                        bins[k] += (volume[j] / span) * overlap  # volume per unit price
             else:
                 if c_lo >= hi:
                     k = num_bins - 1

@@ -39,10 +39,10 @@ import numpy as np
 import pandas as pd
 
 from vzb._version import __version__
-from vzb.engine.nb import EXIT_REASONS, N_STATS, POSITION_DTYPE, simulate_nb, stats_nb
+from vzb.engine.nb import EXIT_REASONS, N_STATS, POSITION_DTYPE, backtest_nb, stats_nb
 from vzb.engine.options import nan_if_none, validate_options
 from vzb.engine.result import POSITION_COLUMNS, BacktestResult
-from vzb.engine.stats import STAT_NAMES, bars_per_year, calendar_days, compute_stats
+from vzb.engine.stats import STAT_NAMES, bars_per_year, calendar_days, stats_series
 from vzb.errors import CandleError, ParameterError
 from vzb.strategies._signals import candle_arrays, chunk_size_for
 from vzb.strategies.nb import volume_zone_breakout_nb
@@ -161,31 +161,28 @@ def _backtest_one(
         )
     signals, resistance = _strategy_signals(strategy, params, arrays, checkpoint, fraction)
     hold = int(params.get("hold_period_bars", 1))
-    records = np.empty(n + 1, dtype=POSITION_DTYPE)
-    equity = np.empty(n)
     o, h, lo, c, _ = arrays
-    count = simulate_nb(
+    records, equity, values = backtest_nb(
         o,
         h,
         lo,
         c,
         signals,
-        options["fill"] == "close",
         hold,
+        options["fill"] == "close",
         float(options["fees"]),
         float(options["slippage"]),
         float(options["cash"]),
         float(options["size"]),
         nan_if_none(options["stop_loss"]),
         nan_if_none(options["take_profit"]),
-        records,
-        equity,
+        c[-1] / c[0] - 1.0,
+        bars_per_year(index),
+        calendar_days(index),
     )
-    records = records[:count].copy()
-    stats = compute_stats(equity, float(options["cash"]), records, c, signals, hold, index)
     elapsed = time.perf_counter() - started
     return BacktestResult(
-        stats=stats,
+        stats=lambda: stats_series(values, index),
         positions=lambda: _positions_frame(records, index, symbol),
         equity=lambda: pd.Series(equity, index=index, name="equity"),
         signals=lambda: pd.Series(signals, index=index, name="signals"),

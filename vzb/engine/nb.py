@@ -19,6 +19,7 @@ __all__ = [
     "EXIT_REASONS",
     "POSITION_DTYPE",
     "STAT_NAMES",
+    "backtest_nb",
     "breakout_signals_nb",
     "signal_study_nb",
     "simulate_nb",
@@ -398,6 +399,58 @@ def _run_one_nb(
     study = signal_study_nb(close, signals, hold)
     for s in range(5):
         out[22 + s] = study[s]
+
+
+@njit(cache=True)
+def backtest_nb(
+    open,
+    high,
+    low,
+    close,
+    signals,
+    hold,
+    fill_close,
+    fees,
+    slippage,
+    cash,
+    size,
+    stop_loss,
+    take_profit,
+    buy_hold,
+    bars_per_year,
+    days,
+):
+    """One full run: returns (positions records, equity, stats of ``STAT_NAMES``).
+
+    One kernel call (plain arrays in) keeps the per-call overhead of short backtests low.
+    """
+    n = close.shape[0]
+    records = np.empty(n + 1, dtype=POSITION_DTYPE)
+    equity = np.empty(n)
+    out = np.empty(N_STATS)
+    _run_one_nb(
+        open,
+        high,
+        low,
+        close,
+        signals,
+        hold,
+        fill_close,
+        fees,
+        slippage,
+        cash,
+        size,
+        stop_loss,
+        take_profit,
+        buy_hold,
+        bars_per_year,
+        days,
+        records,
+        equity,
+        out,
+    )
+    count = int(out[11])
+    return records[:count].copy(), equity, out
 
 
 @njit(cache=True)

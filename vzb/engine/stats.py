@@ -76,9 +76,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from vzb.engine.nb import N_STATS, STAT_NAMES, signal_study_nb, stats_nb
+from vzb.engine.nb import STAT_NAMES
 
-__all__ = ["STAT_NAMES", "bars_per_year", "calendar_days", "compute_stats"]
+__all__ = ["STAT_NAMES", "bars_per_year", "calendar_days", "stats_series"]
 
 
 def bars_per_year(index: pd.Index) -> float:
@@ -106,32 +106,9 @@ def calendar_days(index: pd.Index) -> float:
     return (index[-1] - index[0]).total_seconds() / 86_400.0
 
 
-def compute_stats(
-    equity: np.ndarray,
-    cash: float,
-    records: np.ndarray,
-    close: np.ndarray,
-    signals: np.ndarray,
-    hold: int,
-    index: pd.Index,
-) -> pd.Series:
-    """Stats Series of one run (definitions in this module's docstring)."""
-    out = np.empty(N_STATS)
-    buy_hold = close[-1] / close[0] - 1.0 if len(close) else np.nan
-    stats_nb(
-        equity,
-        float(cash),
-        records,
-        len(records),
-        buy_hold,
-        bars_per_year(index),
-        calendar_days(index),
-        int(signals.sum()),
-        out,
+def stats_series(values: np.ndarray, index: pd.Index) -> pd.Series:
+    """The stats Series: Start, End, Duration, then ``values`` under ``STAT_NAMES``."""
+    head = [index[0], index[-1], index[-1] - index[0]]
+    return pd.Series(
+        [*head, *values.tolist()], index=["Start", "End", "Duration", *STAT_NAMES], dtype=object
     )
-    out[22:27] = signal_study_nb(close, signals, int(hold))
-    head = pd.Series(
-        [index[0], index[-1], index[-1] - index[0]], index=["Start", "End", "Duration"]
-    )
-    body = pd.Series(out, index=list(STAT_NAMES))
-    return pd.concat([head.astype(object), body.astype(object)])

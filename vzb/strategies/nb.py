@@ -10,10 +10,11 @@ Floating-point operations follow the slow references in the tests step by step (
 formulas, same order of accumulation), so kernel and reference agree exactly, ties
 included:
 
-* bin edges: ``edge[k] = lo + (hi - lo) * k / num_bins`` for ``k < num_bins`` and
+* bin edges: ``edge[k] = lo + k * ((hi - lo) / num_bins)`` for ``k < num_bins`` and
   ``edge[num_bins] = hi``;
 * a candle spanning ``[c_lo, c_hi]`` (``c_hi > c_lo``) adds
-  ``volume * (overlap / (c_hi - c_lo))`` to each bin it overlaps, where
+  ``(volume / (c_hi - c_lo)) * overlap`` (its volume per unit of price times the
+  overlap) to each bin it overlaps, where
   ``overlap = min(c_hi, edge[k+1]) - max(c_lo, edge[k])`` (only when positive),
   candles in bar order;
 * a zero-span candle adds its whole volume to the bin ``k`` with
@@ -36,8 +37,12 @@ __all__ = [
 
 
 @njit(cache=True)
-def window_profile_nb(open, high, low, close, volume, i, volume_window, include_wicks, bins, edges):
+def window_profile_nb(
+    open, high, low, close, volume, i, volume_window, include_wicks, bins, edges, widths
+):
     """Fill ``bins`` (volume per bin) and ``edges`` for the window before bar ``i``.
+
+    ``widths`` (length ``num_bins``) is scratch space for the bin widths.
 
     Returns the window's total volume (summed from the top bin down), or -1.0 when the
     price range is flat (no profile).
@@ -58,11 +63,14 @@ def window_profile_nb(open, high, low, close, volume, i, volume_window, include_
             hi = c_hi
     if not hi > lo:
         return -1.0
-    rng = hi - lo
+    width = (hi - lo) / num_bins
     for k in range(num_bins):
-        edges[k] = lo + rng * k / num_bins
+        edges[k] = lo + k * width
         bins[k] = 0.0
     edges[num_bins] = hi
+    for k in range(num_bins):
+        widths[k] = edges[k + 1] - edges[k]
+    scale = 1.0 / width
     for j in range(i - volume_window, i):
         if include_wicks:
             c_lo = low[j]
@@ -73,22 +81,32 @@ def window_profile_nb(open, high, low, close, volume, i, volume_window, include_
         v = volume[j]
         span = c_hi - c_lo
         # first guess of the bin holding c_lo, then exact by the edges
-        k = int((c_lo - lo) / rng * num_bins)
+        k = int((c_lo - lo) * scale)
         if k < 0:
             k = 0
         elif k > num_bins - 1:
             k = num_bins - 1
         if span > 0.0:
-            # first bin with edge[k+1] > c_lo
+            density = v / span
+            # first bin with edge[k+1] > c_lo: partly covered, by the formula
             while k > 0 and edges[k] > c_lo:
                 k -= 1
             while k < num_bins - 1 and edges[k + 1] <= c_lo:
                 k += 1
-            while k < num_bins and edges[k] < c_hi:
+            overlap = min(c_hi, edges[k + 1]) - max(c_lo, edges[k])
+            if overlap > 0.0:
+                bins[k] += density * overlap
+            k += 1
+            # bins inside the span: the overlap is exactly the bin width
+            while k < num_bins and edges[k + 1] <= c_hi:
+                if widths[k] > 0.0:
+                    bins[k] += density * widths[k]
+                k += 1
+            # the last, partly covered bin
+            if k < num_bins and edges[k] < c_hi:
                 overlap = min(c_hi, edges[k + 1]) - max(c_lo, edges[k])
                 if overlap > 0.0:
-                    bins[k] += v * (overlap / span)
-                k += 1
+                    bins[k] += density * overlap
         else:
             # the bin with edge[k] <= price < edge[k+1]; price == hi -> last bin
             while k > 0 and c_lo < edges[k]:
@@ -129,6 +147,7 @@ def volume_zone_breakout_nb(
     keep_resistance = resistance_out.shape[0] > 0
     bins = np.empty(num_bins)
     edges = np.empty(num_bins + 1)
+    widths = np.empty(num_bins)
     factor = 1.0 + breakout_buffer
     for i in range(start, stop):
         signals_out[i] = False
@@ -137,7 +156,7 @@ def volume_zone_breakout_nb(
         if i < volume_window:
             continue
         total = window_profile_nb(
-            open, high, low, close, volume, i, volume_window, include_wicks, bins, edges
+            open, high, low, close, volume, i, volume_window, include_wicks, bins, edges, widths
         )
         if not total > 0.0:
             continue
@@ -178,13 +197,14 @@ def volume_zone_resistance_multi_nb(
     n_tp = top_percentiles.shape[0]
     bins = np.empty(num_bins)
     edges = np.empty(num_bins + 1)
+    widths = np.empty(num_bins)
     for i in range(start, stop):
         for t in range(n_tp):
             resistance_out[t, i] = np.nan
         if i < volume_window:
             continue
         total = window_profile_nb(
-            open, high, low, close, volume, i, volume_window, include_wicks, bins, edges
+            open, high, low, close, volume, i, volume_window, include_wicks, bins, edges, widths
         )
         if not total > 0.0:
             continue
