@@ -82,8 +82,8 @@ def test_bithumb_ok():
 
 def test_bithumb_error_status_raises_with_the_exchange_message():
     path = FIXTURES / "bithumb_error.json"
-    with pytest.raises(CandleError, match=r"bithumb_error.json: Bithumb returned status 5500: "
-                       r"Invalid Parameter"):  # fmt: skip
+    expected = r"bithumb_error.json: Bithumb returned status 5500: Invalid Parameter"
+    with pytest.raises(CandleError, match=expected):
         from_bithumb(path)
     with pytest.raises(CandleError, match="status 5500: Invalid Parameter"):
         read_candles(path)

@@ -162,10 +162,8 @@ def test_file_url_and_fsspec_memory_url(tmp_path):
 
 
 def test_frame_input_is_normalised():
-    frame = pd.DataFrame(
-        {"Datetime": ["2024-01-01", "2024-01-02"], "Open": [1, 2], "High": [2, 3], "Low": [1, 2],
-         "Close": [2, 3], "Volume": [0, 1]}
-    )  # fmt: skip
+    columns = {"Open": [1, 2], "High": [2, 3], "Low": [1, 2], "Close": [2, 3], "Volume": [0, 1]}
+    frame = pd.DataFrame({"Datetime": ["2024-01-01", "2024-01-02"], **columns})
     assert read_candles(frame).index[1] == utc("2024-01-02")
 
 

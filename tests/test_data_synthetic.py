@@ -26,8 +26,10 @@ def test_deterministic_across_processes():
     code = (
         "from vzb.data import synthetic_candles; print(synthetic_candles(1000, seed=5).close.sum())"
     )
-    runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                           check=True).stdout for _ in range(2)}  # fmt: skip
+    command = [sys.executable, "-c", code]
+    runs = {
+        subprocess.run(command, capture_output=True, text=True, check=True).stdout for _ in "ab"
+    }
     assert len(runs) == 1
     assert float(runs.pop()) == pytest.approx(synthetic_candles(1000, seed=5).close.sum())
 
