@@ -75,10 +75,9 @@ def sweep_report(
     Returns
     -------
     Report
-        HTML from :func:`~vzb.widgets.sweep_view.render_sweep_html`; the text is the table
-        of the best ``n`` sets.
+        HTML from :func:`~vzb.widgets.sweep_view.render_sweep_html`; the text is
+        :func:`~vzb.widgets.sweep_view.best_sets_text`.
     """
-    from vzb.widgets.sweep_view import best_sets, render_sweep_html
+    from vzb.widgets.sweep_view import best_sets_text, render_sweep_html
 
-    text = f"Best {n} sets by {stat}:\n" + best_sets(table, stat, n).to_string(index=False)
-    return Report(render_sweep_html(table, x, y, stat, n=n), text)
+    return Report(render_sweep_html(table, x, y, stat, n=n), best_sets_text(table, stat, n))

@@ -28,6 +28,7 @@ from vzb.widgets.charts import figure_png, heatmap_figure, png_data_uri
 
 __all__ = [
     "best_sets",
+    "best_sets_text",
     "heatmap_table",
     "parameter_columns",
     "render_sweep_html",
@@ -75,6 +76,34 @@ def _check_column(table: pd.DataFrame, name: str, argument: str, choices: list[s
         raise ParameterError(
             f"{argument}={name!r} is not a column of the sweep table; use one of {choices}"
         )
+
+
+_KEY_STATS = ("Return [%]", "Sharpe Ratio", "Max. Drawdown [%]", "# Trades", "Win Rate [%]")
+
+
+def _display_columns(table: pd.DataFrame, stat: str) -> list[str]:
+    """Varying parameters, the ranked stat and a few key stats: what a reader compares."""
+    params = parameter_columns(table)
+    varying = [c for c in params if table[c].nunique(dropna=False) > 1] or params
+    columns = [*varying, stat, *(s for s in _KEY_STATS if s in table.columns and s != stat)]
+    return columns
+
+
+def _best_html(table: pd.DataFrame, stat: str, n: int) -> str:
+    best = best_sets(table, stat, n)[_display_columns(table, stat)]
+    return f"<h4 style='margin:4px 0'>Best {n} sets by {html.escape(stat)}</h4>" + best.to_html(
+        classes="vzb-table", border=0, index=False, float_format=_float
+    )
+
+
+def _float(value: float) -> str:
+    return f"{value:,.4g}"
+
+
+def best_sets_text(table: pd.DataFrame, stat: str = "Return [%]", n: int = 10) -> str:
+    """The best ``n`` sets by ``stat`` as plain text (varying parameters and key stats)."""
+    best = best_sets(table, stat, n)[_display_columns(table, stat)]
+    return f"Best {n} sets by {stat}:\n" + best.round(4).to_string(index=False)
 
 
 def _lower_is_better(stat: str) -> bool:
@@ -196,13 +225,10 @@ def render_sweep_html(
 ) -> str:
     """A sweep as static HTML: the heatmap as an embedded PNG and the best ``n`` sets."""
     png = figure_png(sweep_heatmap(table, x, y, stat))
-    best = best_sets(table, stat, n).to_html(
-        classes="vzb-table", border=0, index=False, float_format=lambda v: f"{v:,.4g}"
-    )
     return (
         "<div class='vzb-sweep'>"
         f"<img class='vzb-heatmap' src='{png_data_uri(png)}' alt='{html.escape(stat)} heatmap'/>"
-        f"<h4 style='margin:4px 0'>Best {n} sets by {html.escape(stat)}</h4>{best}</div>"
+        f"{_best_html(table, stat, n)}</div>"
     )
 
 
@@ -247,12 +273,7 @@ def sweep_view(
             return
         message.value = ""
         image.value = figure_png(figure)
-        best.value = (
-            f"<h4 style='margin:4px 0'>Best {n} sets by {html.escape(stat_box.value)}</h4>"
-            + best_sets(table, stat_box.value, n).to_html(
-                classes="vzb-table", border=0, index=False, float_format=lambda v: f"{v:,.4g}"
-            )
-        )
+        best.value = _best_html(table, stat_box.value, n)
 
     for box in (stat_box, x_box, y_box):
         box.observe(draw, names="value")
