@@ -129,8 +129,11 @@ def main() -> None:
     print(f"{'small backtests/s (BTC_USD 1d)':<38} {count / 2 / elapsed:8.1f} tasks/s")
 
     # a sweep as a job vs the same sweep run directly on the same loky workers
-    grid = {"volume_window": list(range(5, 85)), "top_percentile": [0.1, 0.2, 0.3],
-            "hold_period_bars": [1, 2, 3]}  # fmt: skip
+    grid = {
+        "volume_window": list(range(5, 205)),
+        "top_percentile": [0.1, 0.2, 0.3],
+        "hold_period_bars": [1, 2, 3],
+    }
     candles = {s: vzb.load_candles(s) for s in ("BTC_USD", "ETH_USD")}
     direct, job = [], []
     for _ in range(3):

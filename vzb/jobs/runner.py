@@ -37,9 +37,18 @@ from typing import Any
 
 from vzb.errors import ParameterError, TaskStateError, UnknownSymbolError
 from vzb.jobs.store import TERMINAL_STATES, TaskStore
-from vzb.jobs.units import Cancelled, build_units, chunk_size_for, execute, save_unit_output
+from vzb.jobs.units import (
+    FINALIZE,
+    Cancelled,
+    build_units,
+    chunk_size_for,
+    execute,
+    finalize,
+    plain_data,
+    save_unit_output,
+)
 
-__all__ = ["DEFAULT_STORE", "JobRunner", "Task", "default_store_dir"]
+__all__ = ["DEFAULT_STORE", "JobRunner", "Task", "default_store_dir", "shared_loky_executor"]
 
 #: Store directory when none is given and ``$VZB_HOME`` is unset.
 DEFAULT_STORE = ".vzb"
@@ -62,19 +71,6 @@ def _fmt_seconds(seconds: float) -> str:
     if seconds >= 60 and seconds % 60 == 0:
         return f"{seconds / 60:g} min"
     return f"{seconds:g} s"
-
-
-def _plain(value: Any) -> Any:
-    """Numpy scalars and tuples -> plain Python data (for the store)."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if hasattr(value, "item") and callable(value.item):
-        return value.item()
-    if hasattr(value, "isoformat") and callable(value.isoformat):
-        return value.isoformat()
-    return value
 
 
 class Task:
@@ -215,6 +211,7 @@ class JobRunner:
         self._listeners: list[Callable[[str], None]] = []
         self._last_heartbeat = 0.0
         self._last_reap = 0.0
+        self._last_queued_check = 0.0
         self._kill_time = 0.0
         self.store.register_runner(self.owner)
         self.reap()
@@ -263,7 +260,7 @@ class JobRunner:
         spec = self._check(strategy, symbols, start, end, timeframe, data_dir, options)
         from vzb.strategies import get_strategy
 
-        spec["params"] = _plain(get_strategy(spec["strategy"]).validate(params))
+        spec["params"] = plain_data(get_strategy(spec["strategy"]).validate(params))
         return self._submit("backtest", spec, len(spec["symbols"]))
 
     def submit_sweep(
@@ -291,7 +288,7 @@ class JobRunner:
         spec = self._check(strategy, symbols, start, end, timeframe, data_dir, options)
         from vzb.engine import parameter_sets
 
-        grid = _plain(dict(grid))
+        grid = plain_data(dict(grid))
         sets = parameter_sets(spec["strategy"], grid, n_iter=n_iter, seed=seed)
         if not sets:
             raise ParameterError(f"grid={grid!r} gives no parameter sets; give each a value")
@@ -313,7 +310,7 @@ class JobRunner:
         from vzb.jobs.units import resolve_function
 
         resolve_function(function)
-        units = [_plain(dict(k)) for k in kwargs]
+        units = [plain_data(dict(k)) for k in kwargs]
         if not units:
             raise ParameterError("kwargs is empty: give at least one unit")
         spec = {"function": function, "units": units, "description": description}
@@ -370,8 +367,9 @@ class JobRunner:
             "start": None if dates["start"] is None else dates["start"].isoformat(),
             "end": None if dates["end"] is None else dates["end"].isoformat(),
             "timeframe": timeframe,
-            "options": _plain(checked),
-            "data_dir": None if data_dir is None else os.fspath(data_dir),
+            "options": plain_data(checked),
+            # resolved now: workers may have been started before $VZB_DATA_DIR changed
+            "data_dir": os.fspath(data_dir) if data_dir else os.environ.get("VZB_DATA_DIR"),
         }
 
     def _submit(self, kind: str, spec: dict, units_total: int) -> Task:
@@ -642,8 +640,12 @@ class JobRunner:
             self._collect(future)
         with self._lock:
             runs = list(self._runs.values())
+        check_queued = now - self._last_queued_check > 0.2
+        if check_queued:
+            self._last_queued_check = now
         for run in runs:
-            self._supervise(run, now)
+            if run.attempt or check_queued:  # queued ones only need a look now and then
+                self._supervise(run, now)
         self._fill(runs)
 
     def _get_executor(self) -> cf.Executor:
@@ -715,6 +717,16 @@ class JobRunner:
             return
         run.in_flight.discard(index)
         exc = future.exception()
+        if index == FINALIZE:
+            if run.stop_status is not None:
+                return  # stopping: _supervise writes the final state
+            if exc is None:
+                self._finish(run, "completed", result=future.result())
+            elif isinstance(exc, cf.BrokenExecutor):
+                self._replace_executor()  # _supervise submits it again
+            elif not isinstance(exc, Cancelled):
+                self._finish(run, "failed", error=_error_of(exc))
+            return
         if exc is None:
             if self.remote:
                 output = future.result()["output"]
@@ -818,48 +830,33 @@ class JobRunner:
             self._complete(run)
 
     def _complete(self, run: _Run) -> None:
+        """All units done: combine them (in a worker when workers are local) and finish."""
         units = self.store.units(run.task_id)
         if len(units) < len(run.units):  # a stale unit write was dropped: run it again
             run.pending.extend(i for i in range(len(run.units)) if i not in units)
             return
-        self.store.update(run.task_id, {"attempt": run.attempt}, message="computing stats")
+        if self.remote:
+            try:
+                summary = finalize(self.store.directory, run.task_id, run.attempt)
+            except Exception as exc:
+                self._finish(run, "failed", error=_error_of(exc))
+            else:
+                self._finish(run, "completed", result=summary)
+            return
         try:
-            summary = self._summarise(run, units)
-        except Exception as exc:
-            self.store.finish(run.task_id, "failed", attempt=run.attempt, error=_error_of(exc))
-        else:
-            self.store.finish(run.task_id, "completed", attempt=run.attempt, result=summary)
-        self._forget(run)
-
-    def _summarise(self, run: _Run, units: dict[int, dict]) -> dict:
-        ordered = [units[i] for i in range(len(run.units))]
-        target = self.store.result_dir(run.task_id)
-        if run.kind == "units":
-            return {"values": [u.get("value") for u in ordered]}
-        if run.kind == "sweep":
-            from vzb.results import load_table, save_table
-
-            table = sweep_table(
-                [load_table(u["path"]) for u in ordered],
-                [spec["set_indices"] for spec in run.units],
-                len(run.units[0]["kwargs"]["symbols"]),
+            future = self._get_executor().submit(
+                finalize, self.store.directory, run.task_id, run.attempt
             )
-            self.store.update(run.task_id, {"attempt": run.attempt}, message="saving")
-            path = save_table(table, os.path.join(target, "sweep.parquet"))
-            return {"path": path, "rows": len(table), "columns": [str(c) for c in table.columns]}
-        from vzb.engine import combine
-        from vzb.results import load_result, save_result
+        except (cf.BrokenExecutor, RuntimeError):
+            self._replace_executor()
+            return  # tried again at the next step
+        self._futures[future] = (run.task_id, FINALIZE, run.attempt)
+        run.in_flight.add(FINALIZE)
+        future.add_done_callback(self._on_done)
 
-        results = {}
-        for unit_spec, unit in zip(run.units, ordered, strict=True):
-            results[unit_spec["kwargs"]["symbol"]] = load_result(unit["path"])
-        if len(results) == 1:
-            result, path = next(iter(results.values())), ordered[0]["path"]
-        else:
-            result = combine(results)
-            self.store.update(run.task_id, {"attempt": run.attempt}, message="saving")
-            path = save_result(result, os.path.join(target, "result"))
-        return _plain({**result.to_dict(), "path": path})
+    def _finish(self, run: _Run, status: str, *, result=None, error=None) -> None:
+        self.store.finish(run.task_id, status, attempt=run.attempt, result=result, error=error)
+        self._forget(run)
 
     def _kill_workers(self) -> bool:
         """SIGKILL the executor's worker processes; loky then fails every in-flight future."""
@@ -877,26 +874,6 @@ class JobRunner:
     def _forget(self, run: _Run) -> None:
         with self._lock:
             self._runs.pop(run.task_id, None)
-
-
-def sweep_table(parts: Sequence, set_indices: Sequence[Sequence[int]], n_symbols: int):
-    """Put the chunk tables of a sweep back in :func:`vzb.engine.sweep_stats` order.
-
-    Each part holds its chunk's sets for every symbol (symbol-major); the whole table is
-    symbol-major with the sets in grid order, exactly as a direct sweep gives it.
-    """
-    import numpy as np
-    import pandas as pd
-
-    blocks, keys = [], []
-    for part, indices in zip(parts, set_indices, strict=True):
-        m = len(indices)
-        for s in range(n_symbols):
-            blocks.append(part.iloc[s * m : (s + 1) * m])
-            keys.append(np.asarray(indices, dtype=np.int64) + s * (1 << 40))
-    table = pd.concat(blocks, ignore_index=True)
-    order = np.argsort(np.concatenate(keys), kind="stable")
-    return table.iloc[order].reset_index(drop=True)
 
 
 def shared_loky_executor(max_workers: int) -> cf.Executor:

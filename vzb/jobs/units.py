@@ -35,16 +35,20 @@ from vzb.errors import VzbError
 from vzb.jobs.store import TaskStore
 
 __all__ = [
+    "FINALIZE",
     "Cancelled",
     "UnitContext",
     "backtest_symbol",
     "build_units",
     "chunk_size_for",
     "execute",
+    "finalize",
+    "plain_data",
     "resolve_function",
     "save_unit_output",
     "sleep",
     "sweep_chunk",
+    "sweep_table",
 ]
 
 #: Seconds between two progress writes of one unit (diskcache serialises writes).
@@ -182,7 +186,8 @@ def save_unit_output(store: TaskStore, unit: Mapping[str, Any], output: Any) -> 
     if hasattr(output, "stats") and hasattr(output, "to_dict"):
         from vzb.results import save_result
 
-        return {"format": "result", "path": save_result(output, base)}
+        path = save_result(output, base)
+        return {"format": "result", "path": path, "summary": plain_data(output.to_dict())}
     return {"format": "value", "value": output}
 
 
@@ -329,6 +334,92 @@ def build_units(kind: str, spec: Mapping[str, Any]) -> list[dict]:
     if kind == "units":
         return [{"function": spec["function"], "kwargs": dict(k)} for k in spec["units"]]
     raise ValueError(f"Unknown task kind {kind!r}; use 'backtest', 'sweep' or 'units'")
+
+
+def sweep_table(parts: Sequence, set_indices: Sequence[Sequence[int]], n_symbols: int):
+    """Put the chunk tables of a sweep back in :func:`vzb.engine.sweep_stats` order.
+
+    Each part holds its chunk's sets for every symbol (symbol-major); the whole table is
+    symbol-major with the sets in grid order, exactly as a direct sweep gives it.
+    """
+    import numpy as np
+    import pandas as pd
+
+    blocks, keys = [], []
+    for part, indices in zip(parts, set_indices, strict=True):
+        m = len(indices)
+        for s in range(n_symbols):
+            blocks.append(part.iloc[s * m : (s + 1) * m])
+            keys.append(np.asarray(indices, dtype=np.int64) + s * (1 << 40))
+    table = pd.concat(blocks, ignore_index=True)
+    order = np.argsort(np.concatenate(keys), kind="stable")
+    return table.iloc[order].reset_index(drop=True)
+
+
+FINALIZE = -1
+"""The unit index of a task's last step: combining its units' outputs."""
+
+
+def finalize(store_dir: str, task_id: str, attempt: int) -> dict:
+    """Combine a task's finished units into its result; return the JSON summary.
+
+    A backtest's per-symbol results are combined (``vzb.engine.combine``) and saved; a
+    sweep's chunk tables are put back in grid order and saved as one Parquet table.
+    Runs in a worker so that the notebook kernel stays responsive.
+    """
+    store = _store(store_dir)
+    record = store.get(task_id)
+    if record["attempt"] != attempt or record["status"] != "running":
+        raise Cancelled(f"Task {task_id} attempt {attempt} is stale")
+    specs = build_units(record["kind"], record["spec"])
+    found = store.units(task_id)
+    ordered = [found[i] for i in range(len(specs))]
+    target = store.result_dir(task_id)
+    store.update(task_id, {"attempt": attempt}, message="computing stats")
+    if record["kind"] == "units":
+        return {"values": [u.get("value") for u in ordered]}
+    if record["kind"] == "sweep":
+        from vzb.results import load_table, save_table
+
+        table = sweep_table(
+            [load_table(u["path"]) for u in ordered],
+            [spec["set_indices"] for spec in specs],
+            len(record["spec"]["symbols"]),
+        )
+        store.update(task_id, {"attempt": attempt}, message="saving")
+        path = save_table(table, os.path.join(target, "sweep.parquet"))
+        return {"path": path, "rows": len(table), "columns": [str(c) for c in table.columns]}
+    if len(ordered) == 1 and "summary" in ordered[0]:
+        return {**ordered[0]["summary"], "path": ordered[0]["path"]}
+    from vzb.engine import combine
+    from vzb.results import load_result, save_result
+
+    results = {
+        spec["kwargs"]["symbol"]: load_result(unit["path"])
+        for spec, unit in zip(specs, ordered, strict=True)
+    }
+    result = combine(results)
+    store.update(task_id, {"attempt": attempt}, message="saving")
+    path = save_result(result, os.path.join(target, "result"))
+    return plain_data({**result.to_dict(), "path": path})
+
+
+def plain_data(value: Any) -> Any:
+    """Numpy scalars, tuples and timestamps -> plain Python data (for the store).
+
+    >>> import numpy as np
+    >>> plain_data({"a": np.int64(3), "b": (1.5, np.float64(2))})
+    {'a': 3, 'b': [1.5, 2.0]}
+    """
+    if isinstance(value, Mapping):
+        return {str(k): plain_data(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain_data(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):
+        return value.item()
+    if hasattr(value, "isoformat") and callable(value.isoformat):
+        return value.isoformat()
+    return value
 
 
 def _profile_key(params: Mapping[str, Any]) -> tuple:
