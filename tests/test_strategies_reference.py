@@ -252,3 +252,21 @@ def test_zero_span_candle_at_the_top_edge_goes_to_the_last_bin():
         False,
         True,
     ]
+
+
+def test_threaded_kernel_equals_serial_kernel():
+    from vzb.strategies.nb import volume_zone_breakout_nb, volume_zone_breakout_parallel_nb
+
+    arrays = candle_arrays(vzb.synthetic_candles(60_000, seed=5, timeframe="1m"))
+    n = len(arrays[0])
+    outs = []
+    for threaded in (False, True):
+        signals, levels = np.zeros(n, dtype=bool), np.empty(n)
+        args = (*arrays, 12, 0.3, 0.001, 17, False, 0, n, signals, levels)
+        if threaded:
+            volume_zone_breakout_parallel_nb(*args, 3)
+        else:
+            volume_zone_breakout_nb(*args)
+        outs.append((signals, levels))
+    np.testing.assert_array_equal(outs[0][0], outs[1][0])
+    np.testing.assert_array_equal(outs[0][1], outs[1][1])

@@ -45,8 +45,8 @@ from vzb.engine.result import POSITION_COLUMNS, BacktestResult
 from vzb.engine.stats import STAT_NAMES, bars_per_year, calendar_days, stats_series
 from vzb.errors import CandleError, ParameterError
 from vzb.strategies._signals import candle_arrays, chunk_size_for
-from vzb.strategies.nb import volume_zone_breakout_nb
 from vzb.strategies.registry import Strategy, get_strategy
+from vzb.strategies.volume_zone_breakout import run_kernel
 
 __all__ = ["backtest", "candles_fingerprint", "combine"]
 
@@ -98,18 +98,7 @@ def _strategy_signals(
     start = 0
     while start < n:
         stop = min(n, start + chunk)
-        volume_zone_breakout_nb(
-            *arrays,
-            int(params["volume_window"]),
-            float(params["top_percentile"]),
-            float(params["breakout_buffer"]),
-            int(params["num_bins"]),
-            bool(params["include_wicks"]),
-            start,
-            stop,
-            sig,
-            res,
-        )
+        run_kernel(*arrays, params, start, stop, sig, res)
         start = stop
         if cp is not None and start < n:
             cp(start / n)

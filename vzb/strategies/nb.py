@@ -26,11 +26,12 @@ included:
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 __all__ = [
     "volume_long_candle_nb",
     "volume_zone_breakout_nb",
+    "volume_zone_breakout_parallel_nb",
     "volume_zone_resistance_multi_nb",
     "window_profile_nb",
 ]
@@ -42,7 +43,7 @@ def window_profile_nb(
 ):
     """Fill ``bins`` (volume per bin) and ``edges`` for the window before bar ``i``.
 
-    ``widths`` (length ``num_bins``) is scratch space for the bin widths.
+    ``widths`` (length ``num_bins``) is scratch space (unused, kept for the signature).
 
     Returns the window's total volume (summed from the top bin down), or -1.0 when the
     price range is flat (no profile).
@@ -68,8 +69,6 @@ def window_profile_nb(
         edges[k] = lo + k * width
         bins[k] = 0.0
     edges[num_bins] = hi
-    for k in range(num_bins):
-        widths[k] = edges[k + 1] - edges[k]
     scale = 1.0 / width
     for j in range(i - volume_window, i):
         if include_wicks:
@@ -88,25 +87,22 @@ def window_profile_nb(
             k = num_bins - 1
         if span > 0.0:
             density = v / span
-            # first bin with edge[k+1] > c_lo: partly covered, by the formula
+            # bins k0..k1: the first with edge[k+1] > c_lo to the last with edge[k] < c_hi
             while k > 0 and edges[k] > c_lo:
                 k -= 1
             while k < num_bins - 1 and edges[k + 1] <= c_lo:
                 k += 1
-            overlap = min(c_hi, edges[k + 1]) - max(c_lo, edges[k])
-            if overlap > 0.0:
-                bins[k] += density * overlap
-            k += 1
-            # bins inside the span: the overlap is exactly the bin width
-            while k < num_bins and edges[k + 1] <= c_hi:
-                if widths[k] > 0.0:
-                    bins[k] += density * widths[k]
-                k += 1
-            # the last, partly covered bin
-            if k < num_bins and edges[k] < c_hi:
-                overlap = min(c_hi, edges[k + 1]) - max(c_lo, edges[k])
-                if overlap > 0.0:
-                    bins[k] += density * overlap
+            k1 = int((c_hi - lo) * scale)
+            if k1 > num_bins - 1:
+                k1 = num_bins - 1
+            while k1 > 0 and edges[k1] >= c_hi:
+                k1 -= 1
+            while k1 < num_bins - 1 and edges[k1 + 1] < c_hi:
+                k1 += 1
+            # branch-free so it vectorises; a bin without overlap adds exactly 0.0
+            for b in range(k, k1 + 1):
+                overlap = min(c_hi, edges[b + 1]) - max(c_lo, edges[b])
+                bins[b] += density * max(overlap, 0.0)
         else:
             # the bin with edge[k] <= price < edge[k+1]; price == hi -> last bin
             while k > 0 and c_lo < edges[k]:
@@ -256,3 +252,49 @@ def volume_long_candle_nb(
             and (high[i] - close[i]) / o < limit
             and (o - low[i]) / o < limit
         )
+
+
+@njit(cache=True, parallel=True)
+def volume_zone_breakout_parallel_nb(
+    open,
+    high,
+    low,
+    close,
+    volume,
+    volume_window,
+    top_percentile,
+    breakout_buffer,
+    num_bins,
+    include_wicks,
+    start,
+    stop,
+    signals_out,
+    resistance_out,
+    n_blocks,
+):
+    """:func:`volume_zone_breakout_nb` over ``n_blocks`` blocks of bars run on threads.
+
+    Every bar is independent (each re-bins its own window), so the blocks give the same
+    output, bit for bit, as one serial run.
+    """
+    size = (stop - start + n_blocks - 1) // n_blocks
+    for b in prange(n_blocks):
+        lo = start + b * size
+        hi = min(stop, lo + size)
+        if lo < hi:
+            volume_zone_breakout_nb(
+                open,
+                high,
+                low,
+                close,
+                volume,
+                volume_window,
+                top_percentile,
+                breakout_buffer,
+                num_bins,
+                include_wicks,
+                lo,
+                hi,
+                signals_out,
+                resistance_out,
+            )

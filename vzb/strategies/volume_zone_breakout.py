@@ -22,10 +22,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from vzb.strategies.nb import volume_zone_breakout_nb
+from vzb.strategies.nb import volume_zone_breakout_nb, volume_zone_breakout_parallel_nb
 from vzb.strategies.registry import Parameter, Strategy
 
-__all__ = ["PARAMETERS", "STRATEGY", "compute", "compute_chunk", "resistance_arrays"]
+__all__ = [
+    "PARALLEL_MIN_BARS",
+    "PARAMETERS",
+    "STRATEGY",
+    "compute",
+    "compute_chunk",
+    "resistance_arrays",
+    "run_kernel",
+]
 
 PARAMETERS = (
     Parameter("volume_window", 10, int, low=1, high=100_000, doc="bars in the profile window"),
@@ -45,9 +53,17 @@ PARAMETERS = (
 )
 
 
-def compute_chunk(open, high, low, close, volume, params, start, stop, signals_out):
-    """Fill ``signals_out[start:stop]`` for validated ``params`` (chunked runs)."""
-    volume_zone_breakout_nb(
+#: chunks of at least this many bars run on all numba threads (bars are independent)
+PARALLEL_MIN_BARS = 50_000
+
+
+def run_kernel(open, high, low, close, volume, params, start, stop, signals_out, resistance_out):
+    """Run the breakout kernel on ``[start, stop)``; long ranges on all numba threads.
+
+    The threaded and the serial kernel give identical output (each bar re-bins its own
+    window).
+    """
+    args = (
         open,
         high,
         low,
@@ -61,8 +77,21 @@ def compute_chunk(open, high, low, close, volume, params, start, stop, signals_o
         int(start),
         int(stop),
         signals_out,
-        np.empty(0),
+        resistance_out,
     )
+    if stop - start >= PARALLEL_MIN_BARS:
+        import numba
+
+        threads = numba.get_num_threads()
+        if threads > 1:
+            volume_zone_breakout_parallel_nb(*args, threads)
+            return
+    volume_zone_breakout_nb(*args)
+
+
+def compute_chunk(open, high, low, close, volume, params, start, stop, signals_out):
+    """Fill ``signals_out[start:stop]`` for validated ``params`` (chunked runs)."""
+    run_kernel(open, high, low, close, volume, params, start, stop, signals_out, np.empty(0))
 
 
 def resistance_arrays(
@@ -74,22 +103,7 @@ def resistance_arrays(
     out = np.full(n, np.nan)
     if signals_out is None:
         signals_out = np.zeros(n, dtype=np.bool_)
-    volume_zone_breakout_nb(
-        open,
-        high,
-        low,
-        close,
-        volume,
-        int(params["volume_window"]),
-        float(params["top_percentile"]),
-        float(params["breakout_buffer"]),
-        int(params["num_bins"]),
-        bool(params["include_wicks"]),
-        int(start),
-        int(stop),
-        signals_out,
-        out,
-    )
+    run_kernel(open, high, low, close, volume, params, start, stop, signals_out, out)
     return out
 
 
