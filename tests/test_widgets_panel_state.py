@@ -132,4 +132,11 @@ def test_format_duration(seconds, text):
 def test_own_units_are_described_by_their_description():
     spec = {"function": "vzb.jobs.units:sleep", "units": [{}, {}], "description": "a long task"}
     row = TaskRow.from_record(record(kind="units", spec=spec))
-    assert row.description == "units a long task (2 units)"
+    assert row.description == "a long task (2 units)"
+
+
+def test_description_shows_only_parameters_that_differ_from_the_defaults():
+    params = {"volume_window": 10, "top_percentile": 0.3, "num_bins": 20}  # 10, 20: defaults
+    spec = {"strategy": "volume_zone_breakout", "symbols": ["BTC_USD"], "params": params}
+    row = TaskRow.from_record(record(spec=spec))
+    assert row.description == "backtest volume_zone_breakout BTC_USD top_percentile=0.3"

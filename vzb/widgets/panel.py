@@ -65,21 +65,21 @@ class TaskRowWidget:
     def __init__(self, task_id: str, on_cancel: Any) -> None:
         self.task_id = task_id
         self.shown: TaskRow | None = None
-        self.description = widgets.HTML(layout=widgets.Layout(flex="1 1 auto", min_width="220px"))
+        self.description = widgets.HTML(layout=widgets.Layout(flex="1 1 0%", min_width="200px"))
         self.description.add_class("vzb-task-description")
         self.bar = widgets.FloatProgress(
-            value=0.0, min=0.0, max=1.0, layout=widgets.Layout(width="160px")
+            value=0.0, min=0.0, max=1.0, layout=widgets.Layout(flex="0 0 160px")
         )
         self.bar.add_class("vzb-task-progress")
-        self.info = widgets.HTML(layout=widgets.Layout(width="230px"))
+        self.info = widgets.HTML(layout=widgets.Layout(flex="0 0 240px"))
         self.info.add_class("vzb-task-info")
-        self.state = widgets.HTML(layout=widgets.Layout(width="90px"))
+        self.state = widgets.HTML(layout=widgets.Layout(flex="0 0 90px"))
         self.state.add_class("vzb-task-state")
         self.cancel_button = widgets.Button(
             description="Cancel",
             icon="stop",
             tooltip=f"Cancel task {task_id}",
-            layout=widgets.Layout(width="90px"),
+            layout=widgets.Layout(flex="0 0 90px"),
         )
         self.cancel_button.add_class("vzb-cancel-button")
         self.cancel_button.on_click(lambda _button: on_cancel(task_id))

@@ -21,6 +21,7 @@ is the whole panel (counts per state, the visible rows, how many more are hidden
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -97,15 +98,32 @@ def _format_value(value: Any) -> str:
     return str(value)
 
 
+@functools.lru_cache(maxsize=64)
+def _defaults(strategy: str) -> tuple[tuple[str, Any], ...]:
+    try:
+        from vzb.strategies import get_strategy
+
+        parameters = get_strategy(strategy).parameters
+    except Exception:  # an unknown or unimportable strategy: show every parameter
+        return ()
+    return tuple((name, p.default) for name, p in parameters.items())
+
+
+def _non_default(strategy: str | None, params: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The parameters that differ from the strategy's defaults (the ones worth reading)."""
+    defaults = dict(_defaults(strategy)) if strategy else {}
+    if not defaults:
+        return params
+    return {k: v for k, v in params.items() if k not in defaults or defaults[k] != v}
+
+
 def _describe(record: Mapping[str, Any]) -> str:
     """Kind, strategy, symbols, timeframe and key parameters of a task, on one line."""
     spec = record.get("spec") or {}
     parts = [str(record.get("kind") or "task")]
     if spec.get("function"):  # your own units: say what they do
         units = spec.get("units") or []
-        return " ".join(
-            [*parts, spec.get("description") or str(spec["function"]), f"({len(units)} units)"]
-        )
+        return f"{spec.get('description') or spec['function']} ({len(units)} units)"
     if spec.get("strategy"):
         parts.append(str(spec["strategy"]))
     symbols = spec.get("symbols") or []
@@ -118,8 +136,10 @@ def _describe(record: Mapping[str, Any]) -> str:
         parts.append(shown)
     if spec.get("timeframe") and spec.get("timeframe") != "1d":
         parts.append(str(spec["timeframe"]))
-    params = spec.get("grid") if record.get("kind") == "sweep" else spec.get("params")
-    params = params or spec.get("params") or spec.get("grid") or {}
+    if record.get("kind") == "sweep":
+        params = spec.get("grid") or {}
+    else:
+        params = _non_default(spec.get("strategy"), spec.get("params") or {})
     if isinstance(params, Mapping):
         items = list(params.items())
         shown = [f"{k}={_format_value(v)}" for k, v in items[:_MAX_PARAMS_SHOWN]]
