@@ -238,3 +238,29 @@ def test_stable_css_classes_for_the_browser(store, make_panel):
     assert "vzb-task-progress" in row.bar._dom_classes
     assert "vzb-task-state" in row.state._dom_classes
     assert "vzb-cancel-button" in row.cancel_button._dom_classes
+
+
+def test_with_a_real_runner_a_submit_wakes_the_panel_and_cancel_stops_the_task(tmp_path):
+    from vzb.jobs import JobRunner
+
+    runner = JobRunner(tmp_path / "jobs", max_workers=1)
+    panel = JobPanel(runner, refresh_interval=0.05, idle_timeout=0.2)
+    try:
+        assert wait_until(lambda: not panel.refreshing)  # nothing to watch: the thread stops
+        task = runner.submit_units("vzb.jobs.units:sleep", [{"seconds": 30}], description="nap")
+        assert panel.refreshing  # woken by the runner's submit listener
+        assert wait_until(lambda: task.task_id in panel.rows)
+        row = panel.rows[task.task_id]
+        assert "nap (1 unit)" in row.description.value
+        assert wait_until(lambda: row.bar.bar_style == "info", timeout=30)  # running
+        row.cancel_button.click()
+        assert runner.store.get(task.task_id)["cancel_requested"] is True
+        assert runner.wait(task.task_id, timeout=30)["status"] == "cancelled"
+        assert wait_until(lambda: row.bar.bar_style == "warning")
+        assert row.cancel_button.disabled
+        rebuilt = runner.panel()
+        assert repr(rebuilt).startswith("JobPanel: 0 queued, 0 running")
+        rebuilt.close()
+    finally:
+        panel.close()
+        runner.close()

@@ -123,7 +123,8 @@ def _describe(record: Mapping[str, Any]) -> str:
     parts = [str(record.get("kind") or "task")]
     if spec.get("function"):  # your own units: say what they do
         units = spec.get("units") or []
-        return f"{spec.get('description') or spec['function']} ({len(units)} units)"
+        plural = "" if len(units) == 1 else "s"
+        return f"{spec.get('description') or spec['function']} ({len(units)} unit{plural})"
     if spec.get("strategy"):
         parts.append(str(spec["strategy"]))
     symbols = spec.get("symbols") or []
