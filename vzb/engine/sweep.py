@@ -171,6 +171,27 @@ def _symbol_stats(
     return out
 
 
+def _chunks(sets: list[dict[str, Any]], n_workers: int) -> list[list[int]]:
+    """Set indices cut into work units, keeping sets that share a volume profile together.
+
+    With at least as many profile groups as workers, whole groups are dealt to
+    ``n_workers`` units (largest first, to the lightest unit); otherwise the sets are cut
+    into ``n_workers`` equal units.
+    """
+    groups: dict[tuple, list[int]] = {}
+    for k, p in enumerate(sets):
+        key = tuple(str(p.get(name)) for name in ("volume_window", "num_bins", "include_wicks"))
+        groups.setdefault(key, []).append(k)
+    if len(groups) >= n_workers:
+        units: list[list[int]] = [[] for _ in range(n_workers)]
+        for members in sorted(groups.values(), key=len, reverse=True):
+            min(units, key=len).extend(members)
+        return [sorted(u) for u in units if u]
+    order = [k for members in groups.values() for k in members]
+    parts = np.array_split(np.asarray(order, dtype=np.int64), min(n_workers, len(order)))
+    return [sorted(c.tolist()) for c in parts if len(c)]
+
+
 def _frames(candles: pd.DataFrame | Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     if isinstance(candles, Mapping):
         if not candles:
@@ -307,14 +328,7 @@ def sweep(
 
     n_workers = joblib.effective_n_jobs(n_jobs) if n_jobs is not None else 2
     ref = strat.name if strat.ref.startswith("vzb.") else strat.ref
-    # keep sets sharing a volume profile together, then cut into a few chunks per worker
-    order = sorted(
-        range(len(sets)),
-        key=lambda k: tuple(str(sets[k].get(p)) for p in ("volume_window", "num_bins")),
-    )
-    n_chunks = max(1, min(len(sets), 4 * n_workers))
-    chunks = [c.tolist() for c in np.array_split(np.asarray(order, dtype=np.int64), n_chunks)]
-    chunks = [c for c in chunks if c]
+    chunks = _chunks(sets, n_workers)
     frames = _frames(candles)
     with joblib.parallel_config(backend=backend or "loky", n_jobs=n_jobs or n_workers):
         parts = joblib.Parallel()(
