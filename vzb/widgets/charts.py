@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 __all__ = ["equity_drawdown_figure", "figure_png", "heatmap_figure", "png_data_uri"]
 
@@ -94,6 +95,7 @@ def equity_drawdown_figure(
         top.plot(scaled.index, scaled.to_numpy(), color="#999999", lw=1.0, label="buy & hold")
         top.legend(loc="upper left", frameon=False, fontsize=8)
     top.set_ylabel("equity")
+    top.yaxis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:,.0f}"))
     top.grid(alpha=0.3)
     if title:
         top.set_title(title, fontsize=10)

@@ -135,13 +135,29 @@ def _key_value_html(series: pd.Series, title: str, css: str) -> str:
     )
 
 
+def _readable_positions(positions: pd.DataFrame) -> pd.DataFrame:
+    """Positions as text a reader scans: dates without midnight times, money with
+    thousands separators, the return in percent."""
+    shown = pd.DataFrame(index=positions.index)
+    for name in positions.columns:
+        column = positions[name]
+        if isinstance(column.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(column):
+            daily = bool((column.dropna().dt.normalize() == column.dropna()).all())
+            shown[name] = column.dt.strftime("%Y-%m-%d" if daily else "%Y-%m-%d %H:%M")
+        elif name == "return":
+            shown["return [%]"] = (column.astype(float) * 100).map("{:,.2f}".format)
+        elif pd.api.types.is_float_dtype(column):
+            shown[name] = column.map(lambda v: f"{v:,.2f}" if abs(v) >= 1 else f"{v:.4g}")
+        else:
+            shown[name] = column
+    return shown
+
+
 def _positions_html(positions: pd.DataFrame, limit: int = _MAX_POSITIONS_SHOWN) -> str:
     if positions is None or positions.empty:
         return "<p class='vzb-positions'><i>No positions.</i></p>"
     shown = positions.tail(limit)
-    table = shown.to_html(
-        classes="vzb-table", border=0, index=False, float_format=lambda v: f"{v:,.4g}"
-    )
+    table = _readable_positions(shown).to_html(classes="vzb-table", border=0, index=False)
     more = len(positions) - len(shown)
     note = f"<p><i>Last {len(shown)} of {len(positions)} positions.</i></p>" if more else ""
     return (
