@@ -63,7 +63,7 @@ def _write_settings(settings_dir: Path, plugin: str, values: dict) -> None:
     path.write_text(json.dumps(values))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def jupyterlab(tmp_path_factory):
     """A JupyterLab server on a free port with a fresh copy of 02_background_jobs."""
     base = tmp_path_factory.mktemp("jupyterlab")
