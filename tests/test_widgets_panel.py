@@ -264,3 +264,23 @@ def test_with_a_real_runner_a_submit_wakes_the_panel_and_cancel_stops_the_task(t
     finally:
         panel.close()
         runner.close()
+
+
+def test_a_failed_task_shows_its_error_and_traceback_from_the_worker(tmp_path):
+    from vzb.jobs import JobRunner
+
+    runner = JobRunner(tmp_path / "jobs", max_workers=1)
+    panel = JobPanel(runner, autostart=False)
+    try:
+        task = runner.submit_units("vzb.jobs.units:sleep", [{"seconds": 0.1, "fail": "no data"}])
+        assert runner.wait(task.task_id, timeout=60)["status"] == "failed"
+        panel.refresh()
+        row = panel.rows[task.task_id]
+        assert row.bar.bar_style == "danger"
+        assert row.error.layout.display == ""
+        assert "ValueError" in row.error.get_title(0) and "no data" in row.error.get_title(0)
+        assert "Traceback" in row.error.children[0].value
+        assert "ValueError: no data" in repr(panel)
+    finally:
+        panel.close()
+        runner.close()

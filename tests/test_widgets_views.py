@@ -114,3 +114,13 @@ def test_reports_show_html_in_notebooks_and_text_in_consoles(result, table):
     best = sweep_report(table, stat="Sharpe Ratio", n=3)
     assert repr(best).startswith("Best 3 sets by Sharpe Ratio:")
     assert "vzb-heatmap" in best._repr_html_()
+
+
+def test_views_have_plain_text_reprs_for_consoles_and_nbval(result, table):
+    view = result_view(result)
+    assert repr(view) == render_result_text(result)
+    assert view._repr_mimebundle_()["text/plain"] == render_result_text(result)
+    sweep = sweep_view(table, stat="Return [%]", n=3)
+    assert repr(sweep).startswith("Best 3 sets by Return [%]:")
+    sweep.children[0].children[0].value = "Sharpe Ratio"
+    assert repr(sweep).startswith("Best 3 sets by Sharpe Ratio:")

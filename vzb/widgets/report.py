@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Report", "result_report", "sweep_report"]
+import ipywidgets as widgets
+
+__all__ = ["Report", "TextVBox", "result_report", "sweep_report"]
 
 
 class Report:
@@ -40,6 +42,33 @@ class Report:
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(self.text)
+
+
+class TextVBox(widgets.VBox):
+    """A ``VBox`` whose text repr (consoles, nbval) is the given plain text.
+
+    >>> box = TextVBox([], text="3 trades")
+    >>> box
+    3 trades
+    >>> box._repr_mimebundle_()["text/plain"]
+    '3 trades'
+    """
+
+    def __init__(self, children: Any = (), *, text: str = "", **kwargs: Any) -> None:
+        super().__init__(children, **kwargs)
+        self._text = text
+
+    def __repr__(self) -> str:
+        return self._text or super().__repr__()
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if bundle is not None and self._text:
+            bundle["text/plain"] = self._text
+        return bundle
 
 
 def result_report(result: Any, *, chart: bool = True) -> Report:

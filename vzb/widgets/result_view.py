@@ -262,9 +262,11 @@ def result_view(result: Any, *, columns: Sequence[str] | None = None):
     Returns
     -------
     ipywidgets.VBox
-        With CSS class ``vzb-result-view``.
+        With CSS class ``vzb-result-view``; its text repr is :func:`render_result_text`.
     """
     import ipywidgets as widgets
+
+    from vzb.widgets.report import TextVBox
 
     positions = getattr(result, "positions", None)
     tables = [_key_value_html(result.stats, "Stats", "vzb-stats")]
@@ -279,6 +281,6 @@ def result_view(result: Any, *, columns: Sequence[str] | None = None):
     if positions is not None:
         shown = positions if columns is None else positions[list(columns)]
         children.append(widgets.HTML(_positions_html(shown)))
-    view = widgets.VBox(children)
+    view = TextVBox(children, text=render_result_text(result))
     view.add_class("vzb-result-view")
     return view

@@ -248,9 +248,11 @@ def sweep_view(
     Returns
     -------
     ipywidgets.VBox
-        With CSS class ``vzb-sweep-view``.
+        With CSS class ``vzb-sweep-view``; its text repr is the best sets by the chosen stat.
     """
     import ipywidgets as widgets
+
+    from vzb.widgets.report import TextVBox
 
     if x is None or y is None:
         default_x, default_y = _default_axes(table)
@@ -266,6 +268,8 @@ def sweep_view(
     message = widgets.HTML()
 
     def draw(_change: Any = None) -> None:
+        if _change is not None:
+            view._text = best_sets_text(table, stat_box.value, n)
         try:
             figure = sweep_heatmap(table, x_box.value, y_box.value, stat_box.value)
         except ParameterError as exc:
@@ -278,6 +282,7 @@ def sweep_view(
     for box in (stat_box, x_box, y_box):
         box.observe(draw, names="value")
     draw()
-    view = widgets.VBox([widgets.HBox([stat_box, x_box, y_box]), message, image, best])
+    view = TextVBox([widgets.HBox([stat_box, x_box, y_box]), message, image, best])
+    view._text = best_sets_text(table, stat, n)
     view.add_class("vzb-sweep-view")
     return view
