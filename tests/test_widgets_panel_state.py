@@ -140,3 +140,17 @@ def test_description_shows_only_parameters_that_differ_from_the_defaults():
     spec = {"strategy": "volume_zone_breakout", "symbols": ["BTC_USD"], "params": params}
     row = TaskRow.from_record(record(spec=spec))
     assert row.description == "backtest volume_zone_breakout BTC_USD top_percentile=0.3"
+
+
+def test_description_shows_fees_stops_and_dates_when_set():
+    spec = {
+        "strategy": "volume_zone_breakout",
+        "symbols": ["BTC_USD"],
+        "params": {},
+        "end": "2018-12-31",
+        "options": {"fees": 0.0025, "slippage": 0.0, "stop_loss": 0.05, "take_profit": None},
+    }
+    row = TaskRow.from_record(record(spec=spec))
+    assert row.description == (
+        "backtest volume_zone_breakout BTC_USD fees=0.0025 stop_loss=0.05 until 2018-12-31"
+    )

@@ -52,6 +52,7 @@ BAR_STYLES = {
 """Progress-bar colour (ipywidgets ``bar_style``) for each task state."""
 
 _MAX_PARAMS_SHOWN = 4
+_COST_OPTIONS = ("fees", "slippage", "stop_loss", "take_profit")
 _MAX_SYMBOLS_SHOWN = 3
 
 
@@ -147,6 +148,15 @@ def _describe(record: Mapping[str, Any]) -> str:
         if len(items) > _MAX_PARAMS_SHOWN:
             shown.append(f"+{len(items) - _MAX_PARAMS_SHOWN} more")
         parts.append(" ".join(shown))
+    options = spec.get("options") or {}
+    costs = [f"{k}={_format_value(options[k])}" for k in _COST_OPTIONS if options.get(k)]
+    start, end = spec.get("start"), spec.get("end")
+    if start and end:
+        costs.append(f"{start}..{end}")
+    elif start or end:
+        costs.append(f"from {start}" if start else f"until {end}")
+    if costs:
+        parts.append(" ".join(costs))
     if record.get("kind") == "sweep" and spec.get("n_iter"):
         parts.append(f"n_iter={spec['n_iter']}")
     return " ".join(p for p in parts if p)
