@@ -129,7 +129,7 @@ def jupyterlab(tmp_path_factory):
                     text = (base / "jupyterlab.log").read_text(errors="replace")[-3000:]
                     pytest.fail(f"JupyterLab did not start on {url}:\n{text}")
                 time.sleep(0.3)
-        yield {"url": url, "root": root}
+        yield {"url": url, "root": root, "log": base / "jupyterlab.log"}
     finally:
         server.terminate()
         try:
@@ -174,6 +174,22 @@ def _demo_record(store_dir: Path) -> dict | None:
     finally:
         store.close()
     return None
+
+
+def _diagnostics(page, jupyterlab) -> str:
+    try:
+        errors = page.locator(
+            '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
+        ).all_inner_texts()
+        panel = page.locator(".vzb-job-panel").all_inner_texts()
+        running = _running_cells(page)
+    except Exception as exc:  # the page itself is gone
+        errors, panel, running = [f"page unreadable: {exc}"], [], -1
+    log = Path(jupyterlab["log"]).read_text(errors="replace")[-2000:]
+    return (
+        f"cells running: {running}\nerror outputs: {errors[:3]}\n"
+        f"panel: {[text[:1500] for text in panel[:1]]}\nserver log tail:\n{log}"
+    )
 
 
 def test_panel_runs_and_cancels_in_jupyterlab(jupyterlab, page, pytestconfig):
@@ -237,5 +253,7 @@ def test_panel_runs_and_cancels_in_jupyterlab(jupyterlab, page, pytestconfig):
         others = [r["status"] for r in store.tasks() if r["task_id"] != record["task_id"]]
         store.close()
         assert sorted(others) == ["cancelled", "completed", "completed", "completed", "completed"]
+    except Exception as error:  # say what the page showed: a failing cell, the panel
+        raise AssertionError(f"{error}\n{_diagnostics(page, jupyterlab)}") from error
     finally:
         page.screenshot(path=str(screenshot))
