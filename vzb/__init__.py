@@ -52,10 +52,16 @@ _API = {
     "JobPanel": "vzb.widgets",
 }
 
+_SUBPACKAGES = ("data", "strategies", "engine", "jobs", "results", "widgets", "errors")
+
 __all__ = ["__version__", *_API]
 
 
 def __getattr__(name: str):
+    if name in _SUBPACKAGES:  # ``vzb.widgets.result_view`` after a plain ``import vzb``
+        value = importlib.import_module(f"vzb.{name}")
+        globals()[name] = value
+        return value
     try:
         module = _API[name]
     except KeyError:

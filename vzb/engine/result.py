@@ -257,6 +257,16 @@ class BacktestResult:
         fig.tight_layout()
         return fig
 
+    def _repr_html_(self) -> str:
+        """Notebook display: stats, position statistics, equity/drawdown chart, positions.
+
+        The rendering lives in :mod:`vzb.widgets` (imported only when a notebook asks),
+        so the engine itself never depends on the presentation layer.
+        """
+        from vzb.widgets.result_view import render_result_html
+
+        return render_result_html(self)
+
     def __repr__(self) -> str:
         stats = self.stats
         return (
