@@ -14,6 +14,7 @@ def test_every_public_name_resolves():
     for name in vzb.__all__:
         assert getattr(vzb, name) is not None, name
     assert sorted(dir(vzb)) == sorted(vzb.__all__)
+    assert set(vzb.__all__) == {"__version__", *vzb._API}
 
 
 def test_import_loads_no_numba_nor_widgets():

@@ -54,7 +54,30 @@ _API = {
 
 _SUBPACKAGES = ("data", "strategies", "engine", "jobs", "results", "widgets", "errors")
 
-__all__ = ["__version__", *_API]
+__all__ = [  # written out (not ``[*_API]``) so that linters and readers see the API
+    "BacktestResult",
+    "JobPanel",
+    "JobRunner",
+    "TaskStore",
+    "__version__",
+    "backtest",
+    "from_bithumb",
+    "from_ccxt",
+    "from_upbit",
+    "get_strategy",
+    "list_samples",
+    "list_strategies",
+    "list_symbols",
+    "load_candles",
+    "load_sample",
+    "read_candles",
+    "register_strategy",
+    "resample_candles",
+    "signals",
+    "sweep",
+    "synthetic_candles",
+    "validate_candles",
+]
 
 
 def __getattr__(name: str):
