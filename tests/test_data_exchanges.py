@@ -8,8 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import vzb
 from vzb.data import from_bithumb, from_ccxt, from_upbit, read_candles
-from vzb.errors import CandleError
+from vzb.errors import CandleError, ParameterError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -136,3 +137,19 @@ def test_read_candles_recognises_exchange_json(name, symbol):
 def test_invalid_json_text():
     with pytest.raises(CandleError, match="not valid JSON"):
         from_ccxt("[[1, 2,")
+
+
+def test_every_loader_writes_symbols_base_quote():
+    from vzb.data import normalize_symbol
+
+    assert normalize_symbol("KRW-BTC") == "BTC_KRW"
+    assert normalize_symbol(" btc/krw ") == "BTC_KRW"
+    assert normalize_symbol("eth_usd") == "ETH_USD"
+    ok = {"status": "0000", "data": [[1704067200000, "1", "1.5", "2", "0.5", "3"]]}
+    assert vzb.from_bithumb(ok, symbol="BTC/KRW").attrs["symbol"] == "BTC_KRW"
+    assert (
+        vzb.from_ccxt([[1704067200000, 1, 2, 0.5, 1.5, 3]], symbol="btc/krw").attrs["symbol"]
+        == "BTC_KRW"
+    )
+    with pytest.raises(ParameterError, match="symbol="):
+        normalize_symbol("  ")

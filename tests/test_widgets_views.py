@@ -52,6 +52,11 @@ def test_position_stats_of_no_positions_are_empty_not_errors():
     assert pd.isna(stats["Win Rate [%]"]) and pd.isna(stats["Profit Factor"])
 
 
+def test_profit_factor_without_losses_is_infinite_as_in_the_engine():
+    stats = position_stats(pd.DataFrame({"net_pnl": [5.0, 3.0]}))
+    assert stats["Profit Factor"] == float("inf")
+
+
 def test_result_html_has_stats_positions_and_chart(result):
     page = render_result_html(result)
     assert "vzb-stats" in page and "Sharpe Ratio" in page

@@ -22,6 +22,7 @@ from vzb.data.exchanges import from_bithumb, from_ccxt, from_upbit
 from vzb.data.readers import read_candles
 from vzb.data.resample import resample_candles
 from vzb.data.samples import list_samples, load_sample
+from vzb.data.symbols import normalize_symbol
 from vzb.data.synthetic import synthetic_candles
 from vzb.data.timeframes import TIMEFRAMES, bars_per_year, infer_timeframe
 from vzb.data.validate import validate_candles
@@ -37,6 +38,7 @@ __all__ = [
     "list_symbols",
     "load_candles",
     "load_sample",
+    "normalize_symbol",
     "read_candles",
     "resample_candles",
     "synthetic_candles",

@@ -31,6 +31,7 @@ import pandas as pd
 from vzb.data.readers import read_candles
 from vzb.data.resample import resample_candles
 from vzb.data.samples import SAMPLES, load_sample
+from vzb.data.symbols import normalize_symbol
 from vzb.data.timeframes import TIMEFRAMES, check_timeframe, timeframe_delta
 from vzb.errors import CandleError, ParameterError, UnknownSymbolError
 
@@ -43,12 +44,6 @@ def data_directory(data_dir: str | os.PathLike[str] | None = None) -> Path | Non
     """The user data directory: ``data_dir`` if given, else ``$VZB_DATA_DIR``, else None."""
     chosen = data_dir if data_dir is not None else os.environ.get("VZB_DATA_DIR") or None
     return Path(chosen).expanduser() if chosen is not None else None
-
-
-def _normalise_symbol(symbol: str) -> str:
-    if not isinstance(symbol, str) or not symbol.strip():
-        raise ParameterError(f"symbol={symbol!r} must be a non-empty string such as 'BTC_USD'.")
-    return symbol.strip().upper().replace("/", "_")
 
 
 def _entries(data_dir: str | os.PathLike[str] | None) -> dict[tuple[str, str], str]:
@@ -205,7 +200,7 @@ def load_candles(
     (31, 'ETH_USD')
     """
     check_timeframe(timeframe)
-    symbol = _normalise_symbol(symbol)
+    symbol = normalize_symbol(symbol)
     entries = _entries(data_dir)
     if (symbol, timeframe) in entries:
         candles = _read((symbol, timeframe), entries[(symbol, timeframe)])

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from vzb.data.symbols import normalize_symbol
 from vzb.data.timeframes import infer_timeframe
 from vzb.data.validate import CANDLE_COLUMNS, validate_candles
 from vzb.errors import CandleError
@@ -157,10 +158,7 @@ def _upbit(data: Any, name: str) -> pd.DataFrame:
         raise CandleError(
             f"{name} mixes markets {', '.join(markets)}; pass one market's candles at a time."
         )
-    symbol = None
-    if markets:
-        quote, _, base = markets[0].partition("-")
-        symbol = f"{base}_{quote}" if base else markets[0]
+    symbol = normalize_symbol(markets[0]) if markets else None
     units = {row.get("unit") for row in data}
     if units == {None}:  # the days endpoint has no unit (weeks and months neither)
         timeframe = None
@@ -234,7 +232,7 @@ def _bithumb(data: Any, name: str, symbol: str | None) -> pd.DataFrame:
         name,
         unit="ms",
     )
-    return _finish(frame, name, symbol, None)
+    return _finish(frame, name, normalize_symbol(symbol) if symbol else None, None)
 
 
 def from_ccxt(obj: Any, *, symbol: str | None = None) -> pd.DataFrame:
@@ -277,7 +275,7 @@ def _ccxt(data: Any, name: str, symbol: str | None) -> pd.DataFrame:
         name,
         unit="ms",
     )
-    return _finish(frame, name, symbol.replace("/", "_").upper() if symbol else None, None)
+    return _finish(frame, name, normalize_symbol(symbol) if symbol else None, None)
 
 
 def read_exchange_json(path: str | os.PathLike[str], *, symbol: str | None = None) -> pd.DataFrame:

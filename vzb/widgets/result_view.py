@@ -94,12 +94,20 @@ def position_stats(positions: pd.DataFrame) -> pd.Series:
             "Avg. Loss [$]": mean(losses),
             "Avg. Win [%]": mean(None if returns is None else returns[pnl > 0]),
             "Avg. Loss [%]": mean(None if returns is None else returns[pnl < 0]),
-            "Profit Factor": float(wins.sum()) / loss_sum if loss_sum > 0 else float("nan"),
+            "Profit Factor": _profit_factor(float(wins.sum()), loss_sum),
             "Fees Paid [$]": fees,
             "Avg. Bars Held": mean(None if bars is None else bars.astype(float)),
         },
         dtype=object,
     )
+
+
+def _profit_factor(gains: float, losses: float) -> float:
+    """Gains / losses as the engine's stats define it: inf with no losing trade, NaN with
+    no trade at all."""
+    if losses > 0:
+        return gains / losses
+    return float("inf") if gains > 0 else float("nan")
 
 
 def _format_value(value: Any) -> str:
