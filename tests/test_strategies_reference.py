@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 import vzb
 from vzb.strategies import candle_arrays, get_strategy, resistance
+from vzb.strategies.nb import DENSE_MAX_BINS
 from vzb.strategies.volume_long_candle import compute as long_candle_compute
 from vzb.strategies.volume_zone_breakout import compute as breakout_compute
 from vzb.strategies.volume_zone_breakout import resistance_arrays
@@ -143,11 +144,39 @@ def test_breakout_kernel_equals_reference(
         num_bins=num_bins,
         include_wicks=include_wicks,
     )
+    assert_breakout_equals_reference(arrays, params)
+
+
+def assert_breakout_equals_reference(arrays, params):
     want_signals, want_levels = reference_breakout(*arrays, **params)
     got = breakout_compute(*arrays, **params)
     levels = resistance_arrays(*arrays, params)
     np.testing.assert_array_equal(got, want_signals)
     np.testing.assert_array_equal(levels, want_levels)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    data=st.data(),
+    volume_window=st.integers(1, 60),
+    extra_bins=st.integers(1, 150),
+    include_wicks=st.booleans(),
+    top_percentile=st.sampled_from([0.05, 0.2, 0.5, 1.0]),
+)
+def test_breakout_kernel_with_many_bins_equals_reference(
+    data, volume_window, extra_bins, include_wicks, top_percentile
+):
+    # more than DENSE_MAX_BINS bins: each candle touches only the bins it spans
+    n = volume_window + data.draw(st.integers(-5, 20))
+    arrays = data.draw(candle_arrays_st(n=max(1, n)))
+    params = dict(
+        volume_window=volume_window,
+        top_percentile=top_percentile,
+        breakout_buffer=0.0,
+        num_bins=DENSE_MAX_BINS + extra_bins,
+        include_wicks=include_wicks,
+    )
+    assert_breakout_equals_reference(arrays, params)
 
 
 @settings(max_examples=200, deadline=None)
@@ -190,6 +219,7 @@ def test_kernels_equal_references_on_bundled_candles(symbol, timeframe):
             {},
             {"volume_window": 30, "num_bins": 7, "include_wicks": False, "top_percentile": 0.5},
             {"volume_window": 3, "num_bins": 50, "breakout_buffer": 0.01},
+            {"volume_window": 4, "num_bins": DENSE_MAX_BINS + 36, "include_wicks": False},
         ]
     for params in param_sets:
         want_signals, want_levels = reference_breakout(*arrays, **params)

@@ -29,6 +29,7 @@ import numpy as np
 from numba import njit, prange
 
 __all__ = [
+    "DENSE_MAX_BINS",
     "volume_long_candle_nb",
     "volume_zone_breakout_nb",
     "volume_zone_breakout_parallel_nb",
@@ -37,31 +38,36 @@ __all__ = [
 ]
 
 
+#: up to this many bins a candle's volume is spread by one branch-free pass over every
+#: bin (the bins it does not span get exactly 0.0); with more, only the spanned bins
+DENSE_MAX_BINS = 64
+
+
 @njit(cache=True)
-def window_profile_nb(
-    open, high, low, close, volume, i, volume_window, include_wicks, bins, edges, widths
-):
+def window_profile_nb(open, high, low, close, volume, i, volume_window, include_wicks, bins, edges):
     """Fill ``bins`` (volume per bin) and ``edges`` for the window before bar ``i``.
 
-    ``widths`` (length ``num_bins``) is scratch space (unused, kept for the signature).
+    With at most :data:`DENSE_MAX_BINS` bins each candle's share is computed for every
+    bin in one branch-free (vectorised) pass, adding exactly 0.0 where it does not
+    overlap; with more bins each candle touches only the bins it spans. Both give the
+    same sums, bit for bit, as the formulas in the module docstring.
 
     Returns the window's total volume (summed from the top bin down), or -1.0 when the
     price range is flat (no profile).
     """
     num_bins = bins.shape[0]
+    last = num_bins - 1
+    first = i - volume_window
     lo = np.inf
     hi = -np.inf
-    for j in range(i - volume_window, i):
-        if include_wicks:
-            c_lo = low[j]
-            c_hi = high[j]
-        else:
-            c_lo = min(open[j], close[j])
-            c_hi = max(open[j], close[j])
-        if c_lo < lo:
-            lo = c_lo
-        if c_hi > hi:
-            hi = c_hi
+    if include_wicks:
+        for j in range(first, i):
+            lo = min(lo, low[j])
+            hi = max(hi, high[j])
+    else:
+        for j in range(first, i):
+            lo = min(lo, min(open[j], close[j]))
+            hi = max(hi, max(open[j], close[j]))
     if not hi > lo:
         return -1.0
     width = (hi - lo) / num_bins
@@ -70,7 +76,8 @@ def window_profile_nb(
         bins[k] = 0.0
     edges[num_bins] = hi
     scale = 1.0 / width
-    for j in range(i - volume_window, i):
+    dense = num_bins <= DENSE_MAX_BINS
+    for j in range(first, i):
         if include_wicks:
             c_lo = low[j]
             c_hi = high[j]
@@ -79,39 +86,46 @@ def window_profile_nb(
             c_hi = max(open[j], close[j])
         v = volume[j]
         span = c_hi - c_lo
-        # first guess of the bin holding c_lo, then exact by the edges
+        # first guess of the bin holding c_lo, made exact by the edges below
         k = int((c_lo - lo) * scale)
-        if k < 0:
-            k = 0
-        elif k > num_bins - 1:
-            k = num_bins - 1
-        if span > 0.0:
+        if k > last:
+            k = last
+        if span > 0.0 and dense:
             density = v / span
-            # bins k0..k1: the first with edge[k+1] > c_lo to the last with edge[k] < c_hi
+            for b in range(num_bins):
+                overlap = min(c_hi, edges[b + 1]) - max(c_lo, edges[b])
+                bins[b] += density * overlap if overlap > 0.0 else 0.0
+        elif span > 0.0:
+            density = v / span
+            # bins k..k1: the first with edge[k+1] > c_lo to the last with edge[k1] < c_hi
             while k > 0 and edges[k] > c_lo:
                 k -= 1
-            while k < num_bins - 1 and edges[k + 1] <= c_lo:
+            while k < last and edges[k + 1] <= c_lo:
                 k += 1
             k1 = int((c_hi - lo) * scale)
-            if k1 > num_bins - 1:
-                k1 = num_bins - 1
+            if k1 > last:
+                k1 = last
             while k1 > 0 and edges[k1] >= c_hi:
                 k1 -= 1
-            while k1 < num_bins - 1 and edges[k1 + 1] < c_hi:
+            while k1 < last and edges[k1 + 1] < c_hi:
                 k1 += 1
-            # branch-free so it vectorises; a bin without overlap adds exactly 0.0
-            for b in range(k, k1 + 1):
-                overlap = min(c_hi, edges[b + 1]) - max(c_lo, edges[b])
-                bins[b] += density * max(overlap, 0.0)
+            if k == k1:
+                bins[k] += density * span
+            else:
+                # the min/max overlap formula, resolved: c_lo lies in bin k, c_hi in k1
+                bins[k] += density * (edges[k + 1] - c_lo)
+                for b in range(k + 1, k1):
+                    bins[b] += density * max(edges[b + 1] - edges[b], 0.0)
+                bins[k1] += density * (c_hi - edges[k1])
         else:
             # the bin with edge[k] <= price < edge[k+1]; price == hi -> last bin
             while k > 0 and c_lo < edges[k]:
                 k -= 1
-            while k < num_bins - 1 and c_lo >= edges[k + 1]:
+            while k < last and c_lo >= edges[k + 1]:
                 k += 1
             bins[k] += v
     total = 0.0
-    for k in range(num_bins - 1, -1, -1):
+    for k in range(last, -1, -1):
         total += bins[k]
     return total
 
@@ -143,7 +157,6 @@ def volume_zone_breakout_nb(
     keep_resistance = resistance_out.shape[0] > 0
     bins = np.empty(num_bins)
     edges = np.empty(num_bins + 1)
-    widths = np.empty(num_bins)
     factor = 1.0 + breakout_buffer
     for i in range(start, stop):
         signals_out[i] = False
@@ -152,7 +165,7 @@ def volume_zone_breakout_nb(
         if i < volume_window:
             continue
         total = window_profile_nb(
-            open, high, low, close, volume, i, volume_window, include_wicks, bins, edges, widths
+            open, high, low, close, volume, i, volume_window, include_wicks, bins, edges
         )
         if not total > 0.0:
             continue
@@ -193,14 +206,13 @@ def volume_zone_resistance_multi_nb(
     n_tp = top_percentiles.shape[0]
     bins = np.empty(num_bins)
     edges = np.empty(num_bins + 1)
-    widths = np.empty(num_bins)
     for i in range(start, stop):
         for t in range(n_tp):
             resistance_out[t, i] = np.nan
         if i < volume_window:
             continue
         total = window_profile_nb(
-            open, high, low, close, volume, i, volume_window, include_wicks, bins, edges, widths
+            open, high, low, close, volume, i, volume_window, include_wicks, bins, edges
         )
         if not total > 0.0:
             continue
