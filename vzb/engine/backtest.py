@@ -39,8 +39,15 @@ import numpy as np
 import pandas as pd
 
 from vzb._version import __version__
-from vzb.engine.nb import EXIT_REASONS, N_STATS, POSITION_DTYPE, backtest_nb, stats_nb
-from vzb.engine.options import nan_if_none, validate_options
+from vzb.engine.nb import (
+    EXIT_REASONS,
+    N_STATS,
+    POSITION_DTYPE,
+    backtest_nb,
+    kernel_options,
+    stats_nb,
+)
+from vzb.engine.options import validate_options
 from vzb.engine.result import POSITION_COLUMNS, BacktestResult
 from vzb.engine.stats import STAT_NAMES, bars_per_year, calendar_days, stats_series
 from vzb.errors import CandleError, ParameterError
@@ -151,24 +158,13 @@ def _backtest_one(
     signals, resistance = _strategy_signals(strategy, params, arrays, checkpoint, fraction)
     hold = int(params.get("hold_period_bars", 1))
     o, h, lo, c, _ = arrays
-    records, equity, values = backtest_nb(
-        o,
-        h,
-        lo,
-        c,
-        signals,
-        hold,
-        options["fill"] == "close",
-        float(options["fees"]),
-        float(options["slippage"]),
-        float(options["cash"]),
-        float(options["size"]),
-        nan_if_none(options["stop_loss"]),
-        nan_if_none(options["take_profit"]),
-        c[-1] / c[0] - 1.0,
-        bars_per_year(index),
-        calendar_days(index),
+    opts = kernel_options(
+        options,
+        buy_hold=c[-1] / c[0] - 1.0,
+        bars_per_year=bars_per_year(index),
+        days=calendar_days(index),
     )
+    records, equity, values = backtest_nb(o, h, lo, c, signals, hold, opts)
     elapsed = time.perf_counter() - started
     return BacktestResult(
         stats=lambda: stats_series(values, index),
@@ -343,17 +339,13 @@ def combine(results: Mapping[str, BacktestResult], *, cash: float | None = None)
         records[column] = positions[column].to_numpy()
     total_signals = sum(r.total_signals for _, r in items)
     out = np.empty(N_STATS)
-    stats_nb(
-        equity,
-        total_cash,
-        records,
-        len(records),
-        float(np.mean(buy_holds)),
-        bars_per_year(index),
-        calendar_days(index),
-        total_signals,
-        out,
+    opts = kernel_options(
+        {**first.options, "cash": total_cash},
+        buy_hold=float(np.mean(buy_holds)),
+        bars_per_year=bars_per_year(index),
+        days=calendar_days(index),
     )
+    stats_nb(equity, records, len(records), total_signals, opts, out)
     out[19] = 100.0 * exposed.mean()
     study = np.asarray(study)
     samples = study[:, 0]

@@ -17,10 +17,12 @@ from numba import njit
 
 __all__ = [
     "EXIT_REASONS",
+    "KERNEL_OPTIONS",
     "POSITION_DTYPE",
     "STAT_NAMES",
     "backtest_nb",
     "breakout_signals_nb",
+    "kernel_options",
     "signal_study_nb",
     "simulate_nb",
     "stats_nb",
@@ -82,40 +84,103 @@ STAT_NAMES = (
 N_STATS = len(STAT_NAMES)
 
 
+#: layout of the float64 options array every engine kernel takes (see kernel_options)
+KERNEL_OPTIONS = (
+    "fill_close",
+    "fees",
+    "slippage",
+    "cash",
+    "size",
+    "stop_loss",
+    "take_profit",
+    "buy_hold",
+    "bars_per_year",
+    "days",
+)
+FILL_CLOSE, FEES, SLIPPAGE, CASH, SIZE, SL, TP, BUY_HOLD, BARS_PER_YEAR, DAYS = range(10)
+
+
+def kernel_options(
+    options: dict, *, buy_hold: float = 0.0, bars_per_year: float = 1.0, days: float = 0.0
+) -> np.ndarray:
+    """Pack validated engine options and a series' facts into the kernels' options array.
+
+    ``options`` comes from :func:`vzb.engine.validate_options`; ``buy_hold`` is the
+    buy-and-hold return (a fraction), ``days`` the calendar days from the first to the
+    last bar. A disabled stop is NaN. The order is :data:`KERNEL_OPTIONS`.
+
+    >>> from vzb.engine import validate_options
+    >>> kernel_options(validate_options(fees=0.001, fill="close"))[:3].tolist()
+    [1.0, 0.001, 0.0]
+    """
+    values = {
+        "fill_close": 1.0 if options["fill"] == "close" else 0.0,
+        "stop_loss": np.nan if options["stop_loss"] is None else options["stop_loss"],
+        "take_profit": np.nan if options["take_profit"] is None else options["take_profit"],
+        "buy_hold": buy_hold,
+        "bars_per_year": bars_per_year,
+        "days": days,
+    }
+    return np.array([float(values.get(k, options.get(k, 0.0))) for k in KERNEL_OPTIONS])
+
+
 @njit(cache=True)
-def simulate_nb(
-    open,
-    high,
-    low,
-    close,
-    signals,
-    fill_close,
-    hold,
-    fees,
-    slippage,
-    cash,
-    size,
-    stop_loss,
-    take_profit,
-    records,
-    equity,
-):
+def _exit_nb(records, count, t, price, reason, qty, entry_fill, fees, slippage):
+    """Write the exit of position ``count`` at ``price``; returns the cash it brings."""
+    fill = price * (1.0 - slippage)
+    rec = records[count]
+    rec["exit_bar"] = t
+    rec["exit_price"] = fill
+    rec["exit_fee"] = qty * fill * fees
+    rec["gross_pnl"] = qty * (fill - entry_fill)
+    cost = qty * entry_fill * (1.0 + fees)
+    net = qty * fill * (1.0 - fees) - cost
+    rec["net_pnl"] = net
+    rec["return"] = net / cost
+    rec["exit_reason"] = reason
+    return qty * fill * (1.0 - fees)
+
+
+@njit(cache=True)
+def _entry_nb(records, count, signal_bar, t, price, cash_now, size, fees, slippage):
+    """Write the entry of position ``count`` at ``price``; returns (entry fill, quantity)."""
+    entry_fill = price * (1.0 + slippage)
+    qty = size * cash_now / (entry_fill * (1.0 + fees))
+    rec = records[count]
+    rec["signal_bar"] = signal_bar
+    rec["entry_bar"] = t
+    rec["entry_price"] = entry_fill
+    rec["quantity"] = qty
+    rec["entry_fee"] = qty * entry_fill * fees
+    return entry_fill, qty
+
+
+@njit(cache=True)
+def simulate_nb(open, high, low, close, signals, hold, opts, records, equity):
     """Simulate one long position at a time; returns the number of positions written.
 
-    ``signals[i]`` enters at ``open[i+1]`` (``fill_close=False``) or ``close[i]``; the
-    position exits ``hold`` bars after the entry bar at the same kind of price, earlier on
-    a stop (``low <= entry * (1 - stop_loss)``) or take-profit
-    (``high >= entry * (1 + take_profit)``; NaN disables either), the stop winning when
-    both trigger in a bar; a bar opening beyond the level fills at its open. Stops are
-    checked from the entry bar (next-open fills) or the bar after it (close fills). An
-    exit due at the same price time as a new fill happens first, so that signal trades.
-    A signal on the last bar is not traded; a position still open on the last bar exits
-    at its close (``end_of_data``). ``equity[t]`` = cash + quantity * close[t].
+    ``opts`` is the array of :func:`kernel_options`. ``signals[i]`` enters at
+    ``open[i+1]`` (``fill_close`` 0) or ``close[i]``; the position exits ``hold`` bars
+    after the entry bar at the same kind of price, earlier on a stop
+    (``low <= entry * (1 - stop_loss)``) or take-profit (``high >= entry * (1 +
+    take_profit)``; NaN disables either), the stop winning when both trigger in a bar; a
+    bar opening beyond the level fills at its open. Stops are checked from the entry bar
+    (next-open fills) or the bar after it (close fills). An exit due at the same price
+    time as a new fill happens first, so that signal trades. A signal on the last bar is
+    not traded; a position still open on the last bar exits at its close
+    (``end_of_data``). ``equity[t]`` = cash + quantity * close[t].
     """
     n = close.shape[0]
+    fill_close = opts[FILL_CLOSE] != 0.0
+    fees = opts[FEES]
+    slippage = opts[SLIPPAGE]
+    size = opts[SIZE]
+    stop_loss = opts[SL]
+    take_profit = opts[TP]
     use_sl = not np.isnan(stop_loss)
     use_tp = not np.isnan(take_profit)
-    cash_now = cash
+    use_stops = use_sl or use_tp
+    cash_now = opts[CASH]
     qty = 0.0
     in_pos = False
     entry_bar = -1
@@ -125,68 +190,61 @@ def simulate_nb(
     tp_level = 0.0
     count = 0
     for t in range(n):
-        for phase in range(3):
-            # phase 0: the open, phase 1: intrabar stops, phase 2: the close
-            exit_price = np.nan
-            reason = HOLD
-            if in_pos:
-                if phase == 0 and not fill_close and t == exit_due:
-                    exit_price = open[t]
-                elif phase == 1 and (use_sl or use_tp) and (t > entry_bar or not fill_close):
-                    o = open[t]
-                    if use_sl and low[t] <= sl_level:
-                        exit_price = o if o <= sl_level else sl_level
-                        reason = STOP_LOSS
-                    elif use_tp and high[t] >= tp_level:
-                        exit_price = o if o >= tp_level else tp_level
-                        reason = TAKE_PROFIT
-                elif phase == 2 and fill_close and t == exit_due:
-                    exit_price = close[t]
-                elif phase == 2 and t == n - 1:
-                    exit_price = close[t]
-                    reason = END_OF_DATA
-            if not np.isnan(exit_price):
-                fill = exit_price * (1.0 - slippage)
-                rec = records[count]
-                rec["exit_bar"] = t
-                rec["exit_price"] = fill
-                rec["exit_fee"] = qty * fill * fees
-                rec["gross_pnl"] = qty * (fill - entry_fill)
-                cost = qty * entry_fill * (1.0 + fees)
-                net = qty * fill * (1.0 - fees) - cost
-                rec["net_pnl"] = net
-                rec["return"] = net / cost
-                rec["exit_reason"] = reason
-                cash_now += qty * fill * (1.0 - fees)
+        if not fill_close:
+            # the open: an exit due now, then an entry on the previous bar's signal
+            # (a NaN price fills nothing, as a missing quote)
+            if in_pos and t == exit_due and not np.isnan(open[t]):
+                cash_now += _exit_nb(
+                    records, count, t, open[t], HOLD, qty, entry_fill, fees, slippage
+                )
                 qty = 0.0
                 in_pos = False
                 count += 1
-            if in_pos or phase == 1:
-                continue
-            # entries
-            price = np.nan
-            signal_bar = -1
-            if phase == 0 and not fill_close and t >= 1 and signals[t - 1]:
-                price = open[t]
-                signal_bar = t - 1
-            elif phase == 2 and fill_close and t < n - 1 and signals[t]:
-                price = close[t]
-                signal_bar = t
-            if not np.isnan(price):
-                entry_fill = price * (1.0 + slippage)
-                qty = size * cash_now / (entry_fill * (1.0 + fees))
-                rec = records[count]
-                rec["signal_bar"] = signal_bar
-                rec["entry_bar"] = t
-                rec["entry_price"] = entry_fill
-                rec["quantity"] = qty
-                rec["entry_fee"] = qty * entry_fill * fees
+            if not in_pos and t >= 1 and signals[t - 1] and not np.isnan(open[t]):
+                entry_fill, qty = _entry_nb(
+                    records, count, t - 1, t, open[t], cash_now, size, fees, slippage
+                )
                 cash_now -= qty * entry_fill * (1.0 + fees)
                 in_pos = True
                 entry_bar = t
                 exit_due = t + hold
                 sl_level = entry_fill * (1.0 - stop_loss) if use_sl else 0.0
                 tp_level = entry_fill * (1.0 + take_profit) if use_tp else 0.0
+        if in_pos:
+            # intrabar stops, then the close
+            exit_price = np.nan
+            reason = HOLD
+            if use_stops and (t > entry_bar or not fill_close):
+                o = open[t]
+                if use_sl and low[t] <= sl_level:
+                    exit_price = o if o <= sl_level else sl_level
+                    reason = STOP_LOSS
+                elif use_tp and high[t] >= tp_level:
+                    exit_price = o if o >= tp_level else tp_level
+                    reason = TAKE_PROFIT
+            if np.isnan(exit_price):
+                if fill_close and t == exit_due:
+                    exit_price = close[t]
+                elif t == n - 1:
+                    exit_price = close[t]
+                    reason = END_OF_DATA
+            if not np.isnan(exit_price):
+                cash_now += _exit_nb(
+                    records, count, t, exit_price, reason, qty, entry_fill, fees, slippage
+                )
+                qty = 0.0
+                in_pos = False
+                count += 1
+        if fill_close and not in_pos and t < n - 1 and signals[t] and not np.isnan(close[t]):
+            entry_fill, qty = _entry_nb(
+                records, count, t, t, close[t], cash_now, size, fees, slippage
+            )
+            cash_now -= qty * entry_fill * (1.0 + fees)
+            in_pos = True
+            entry_bar = t
+            exit_due = t + hold
+            sl_level = entry_fill * (1.0 - stop_loss) if use_sl else 0.0
+            tp_level = entry_fill * (1.0 + take_profit) if use_tp else 0.0
         equity[t] = cash_now + qty * close[t]
     return count
 
@@ -238,21 +296,39 @@ def signal_study_nb(close, signals, hold):
 
 
 @njit(cache=True)
-def stats_nb(equity, cash, records, n_positions, buy_hold, bars_per_year, days, n_signals, out):
+def stats_nb(equity, records, n_positions, n_signals, opts, out):
     """Fill ``out`` (length ``len(STAT_NAMES)``) with the stats of one run.
 
-    ``buy_hold`` is the buy-and-hold return as a fraction, ``days`` the calendar days
-    from the first to the last bar. Definitions: :mod:`vzb.engine.stats`. The signal
-    study slots (last five) are left for the caller.
+    ``opts`` is the array of :func:`kernel_options` (cash, buy-and-hold return as a
+    fraction, bars per year, calendar days from the first to the last bar).
+    Definitions: :mod:`vzb.engine.stats`. The signal study slots (last five) are left
+    for the caller.
     """
+    cash = opts[CASH]
     n = equity.shape[0]
     final = equity[n - 1]
-    # per-bar returns, the first one against the initial cash
+    # one pass: per-bar returns (the first against the initial cash) and the drawdown
+    # against the running peak (the initial cash included)
     prev = cash
     mean = 0.0
+    peak = cash
+    max_dd = 0.0
+    dur = 0
+    max_dur = 0
     for t in range(n):
-        mean += equity[t] / prev - 1.0
-        prev = equity[t]
+        e = equity[t]
+        mean += e / prev - 1.0
+        prev = e
+        if e >= peak:
+            peak = e
+            dur = 0
+        else:
+            dur += 1
+            if dur > max_dur:
+                max_dur = dur
+            dd = e / peak - 1.0
+            if dd < max_dd:
+                max_dd = dd
     mean /= n
     prev = cash
     var = 0.0
@@ -265,23 +341,8 @@ def stats_nb(equity, cash, records, n_positions, buy_hold, bars_per_year, days, 
             down += r * r
     std = np.sqrt(var / (n - 1)) if n > 1 else np.nan
     down_dev = np.sqrt(down / n)
-    ann = np.sqrt(bars_per_year)
-    # drawdown against the running peak (the initial cash included)
-    peak = cash
-    max_dd = 0.0
-    dur = 0
-    max_dur = 0
-    for t in range(n):
-        if equity[t] >= peak:
-            peak = equity[t]
-            dur = 0
-        else:
-            dur += 1
-            if dur > max_dur:
-                max_dur = dur
-            dd = equity[t] / peak - 1.0
-            if dd < max_dd:
-                max_dd = dd
+    ann = np.sqrt(opts[BARS_PER_YEAR])
+    days = opts[DAYS]
     ratio = final / cash
     if days > 0.0:
         cagr = ratio ** (365.25 / days) - 1.0 if ratio > 0.0 else -1.0
@@ -290,7 +351,7 @@ def stats_nb(equity, cash, records, n_positions, buy_hold, bars_per_year, days, 
     out[0] = final
     out[1] = peak if peak > cash else cash
     out[2] = 100.0 * (ratio - 1.0)
-    out[3] = 100.0 * buy_hold
+    out[3] = 100.0 * opts[BUY_HOLD]
     out[4] = 100.0 * cagr
     out[5] = 100.0 * std * ann
     out[6] = mean / std * ann if std > 0.0 else np.nan
@@ -353,104 +414,38 @@ def stats_nb(equity, cash, records, n_positions, buy_hold, bars_per_year, days, 
 
 
 @njit(cache=True)
-def _run_one_nb(
-    open,
-    high,
-    low,
-    close,
-    signals,
-    hold,
-    fill_close,
-    fees,
-    slippage,
-    cash,
-    size,
-    stop_loss,
-    take_profit,
-    buy_hold,
-    bars_per_year,
-    days,
-    records,
-    equity,
-    out,
-):
-    count = simulate_nb(
-        open,
-        high,
-        low,
-        close,
-        signals,
-        fill_close,
-        hold,
-        fees,
-        slippage,
-        cash,
-        size,
-        stop_loss,
-        take_profit,
-        records,
-        equity,
-    )
-    n_signals = 0
-    for i in range(signals.shape[0]):
-        if signals[i]:
-            n_signals += 1
-    stats_nb(equity, cash, records, count, buy_hold, bars_per_year, days, n_signals, out)
+def _run_one_nb(open, high, low, close, signals, hold, opts, records, equity, out):
+    """Simulate, then fill ``out`` with the stats and the signal study."""
+    count = simulate_nb(open, high, low, close, signals, hold, opts, records, equity)
+    stats_nb(equity, records, count, _count_nb(signals), opts, out)
     study = signal_study_nb(close, signals, hold)
     for s in range(5):
         out[22 + s] = study[s]
 
 
 @njit(cache=True)
-def backtest_nb(
-    open,
-    high,
-    low,
-    close,
-    signals,
-    hold,
-    fill_close,
-    fees,
-    slippage,
-    cash,
-    size,
-    stop_loss,
-    take_profit,
-    buy_hold,
-    bars_per_year,
-    days,
-):
+def _count_nb(signals):
+    n_signals = 0
+    for i in range(signals.shape[0]):
+        if signals[i]:
+            n_signals += 1
+    return n_signals
+
+
+@njit(cache=True)
+def backtest_nb(open, high, low, close, signals, hold, opts):
     """One full run: returns (positions records, equity, stats of ``STAT_NAMES``).
 
     One kernel call (plain arrays in) keeps the per-call overhead of short backtests low.
+    Every position comes from a signal, so the records are sized by the signal count
+    (the positions are a view of them: no copy).
     """
     n = close.shape[0]
-    records = np.empty(n + 1, dtype=POSITION_DTYPE)
+    records = np.empty(_count_nb(signals) + 1, dtype=POSITION_DTYPE)
     equity = np.empty(n)
     out = np.empty(N_STATS)
-    _run_one_nb(
-        open,
-        high,
-        low,
-        close,
-        signals,
-        hold,
-        fill_close,
-        fees,
-        slippage,
-        cash,
-        size,
-        stop_loss,
-        take_profit,
-        buy_hold,
-        bars_per_year,
-        days,
-        records,
-        equity,
-        out,
-    )
-    count = int(out[11])
-    return records[:count].copy(), equity, out
+    _run_one_nb(open, high, low, close, signals, hold, opts, records, equity, out)
+    return records[: int(out[11])], equity, out
 
 
 @njit(cache=True)
@@ -465,27 +460,7 @@ def breakout_signals_nb(high, resistance, breakout_buffer, signals_out):
 
 
 @njit(cache=True)
-def sweep_breakout_nb(
-    open,
-    high,
-    low,
-    close,
-    resistance,
-    tp_index,
-    buffers,
-    holds,
-    fill_close,
-    fees,
-    slippage,
-    cash,
-    size,
-    stop_loss,
-    take_profit,
-    buy_hold,
-    bars_per_year,
-    days,
-    out,
-):
+def sweep_breakout_nb(open, high, low, close, resistance, tp_index, buffers, holds, opts, out):
     """Stats of many breakout parameter sets sharing one profile configuration.
 
     ``resistance`` has one row per top percentile; set ``k`` uses row ``tp_index[k]``,
@@ -497,72 +472,14 @@ def sweep_breakout_nb(
     signals = np.empty(n, dtype=np.bool_)
     for k in range(tp_index.shape[0]):
         breakout_signals_nb(high, resistance[tp_index[k]], buffers[k], signals)
-        _run_one_nb(
-            open,
-            high,
-            low,
-            close,
-            signals,
-            holds[k],
-            fill_close,
-            fees,
-            slippage,
-            cash,
-            size,
-            stop_loss,
-            take_profit,
-            buy_hold,
-            bars_per_year,
-            days,
-            records,
-            equity,
-            out[k],
-        )
+        _run_one_nb(open, high, low, close, signals, holds[k], opts, records, equity, out[k])
 
 
 @njit(cache=True)
-def sweep_signals_nb(
-    open,
-    high,
-    low,
-    close,
-    signals,
-    holds,
-    fill_close,
-    fees,
-    slippage,
-    cash,
-    size,
-    stop_loss,
-    take_profit,
-    buy_hold,
-    bars_per_year,
-    days,
-    out,
-):
+def sweep_signals_nb(open, high, low, close, signals, holds, opts, out):
     """Stats for precomputed signals: row ``k`` of ``signals`` with ``holds[k]``."""
     n = close.shape[0]
     records = np.empty(n + 1, dtype=POSITION_DTYPE)
     equity = np.empty(n)
     for k in range(signals.shape[0]):
-        _run_one_nb(
-            open,
-            high,
-            low,
-            close,
-            signals[k],
-            holds[k],
-            fill_close,
-            fees,
-            slippage,
-            cash,
-            size,
-            stop_loss,
-            take_profit,
-            buy_hold,
-            bars_per_year,
-            days,
-            records,
-            equity,
-            out[k],
-        )
+        _run_one_nb(open, high, low, close, signals[k], holds[k], opts, records, equity, out[k])

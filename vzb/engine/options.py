@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import math
 from typing import Any
 
 from vzb.errors import ParameterError
@@ -87,8 +86,3 @@ def validate_options(**options: Any) -> dict[str, Any]:
         else:
             out[key] = _NUMERIC[key].validate(value)
     return out
-
-
-def nan_if_none(value: float | None) -> float:
-    """``None`` -> NaN, for the kernels."""
-    return math.nan if value is None else float(value)

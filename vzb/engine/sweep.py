@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vzb.engine.nb import N_STATS, STAT_NAMES, sweep_breakout_nb, sweep_signals_nb
-from vzb.engine.options import nan_if_none, validate_options
+from vzb.engine.nb import N_STATS, STAT_NAMES, kernel_options, sweep_breakout_nb, sweep_signals_nb
+from vzb.engine.options import validate_options
 from vzb.engine.stats import bars_per_year, calendar_days
 from vzb.errors import CandleError, ParameterError
 from vzb.strategies._signals import candle_arrays, chunk_size_for
@@ -118,18 +118,7 @@ def _symbol_stats(
     m = len(sets)
     out = np.empty((m, N_STATS))
     buy_hold = c[-1] / c[0] - 1.0
-    sim = (
-        options["fill"] == "close",
-        float(options["fees"]),
-        float(options["slippage"]),
-        float(options["cash"]),
-        float(options["size"]),
-        nan_if_none(options["stop_loss"]),
-        nan_if_none(options["take_profit"]),
-        buy_hold,
-        bpy,
-        days,
-    )
+    opts = kernel_options(options, buy_hold=buy_hold, bars_per_year=bpy, days=days)
     done = 0
     if strategy.ref == _BREAKOUT_REF:
         groups: dict[tuple, list[int]] = {}
@@ -154,7 +143,7 @@ def _symbol_stats(
             holds = np.array([sets[k]["hold_period_bars"] for k in members], dtype=np.int64)
             block = np.empty((len(members), N_STATS))
             sweep_breakout_nb(
-                o, h, lo, c, res, tp_index.astype(np.int64), buffers, holds, *sim, block
+                o, h, lo, c, res, tp_index.astype(np.int64), buffers, holds, opts, block
             )
             out[idx] = block
             done += len(members)
@@ -164,7 +153,7 @@ def _symbol_stats(
     for k, p in enumerate(sets):
         signals = strategy.compute_signals(o, h, lo, c, v, p)
         hold = np.array([int(p.get("hold_period_bars", 1))], dtype=np.int64)
-        sweep_signals_nb(o, h, lo, c, signals[None, :], hold, *sim, out[k : k + 1])
+        sweep_signals_nb(o, h, lo, c, signals[None, :], hold, opts, out[k : k + 1])
         done += 1
         if checkpoint is not None and done < m:
             checkpoint(done / m)
