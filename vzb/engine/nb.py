@@ -125,9 +125,10 @@ def kernel_options(
 
 
 @njit(cache=True)
-def _exit_nb(records, count, t, price, reason, qty, entry_fill, fees, slippage):
+def _exit_nb(records, count, t, price, reason, qty, entry_fill, opts):
     """Write the exit of position ``count`` at ``price``; returns the cash it brings."""
-    fill = price * (1.0 - slippage)
+    fees = opts[FEES]
+    fill = price * (1.0 - opts[SLIPPAGE])
     rec = records[count]
     rec["exit_bar"] = t
     rec["exit_price"] = fill
@@ -142,17 +143,25 @@ def _exit_nb(records, count, t, price, reason, qty, entry_fill, fees, slippage):
 
 
 @njit(cache=True)
-def _entry_nb(records, count, signal_bar, t, price, cash_now, size, fees, slippage):
-    """Write the entry of position ``count`` at ``price``; returns (entry fill, quantity)."""
-    entry_fill = price * (1.0 + slippage)
-    qty = size * cash_now / (entry_fill * (1.0 + fees))
+def _entry_nb(records, count, signal_bar, t, price, cash_now, opts):
+    """Write the entry of position ``count`` at ``price``.
+
+    Returns (entry fill, quantity, cash left, stop-loss level, take-profit level); a
+    disabled level is NaN.
+    """
+    fees = opts[FEES]
+    entry_fill = price * (1.0 + opts[SLIPPAGE])
+    qty = opts[SIZE] * cash_now / (entry_fill * (1.0 + fees))
     rec = records[count]
     rec["signal_bar"] = signal_bar
     rec["entry_bar"] = t
     rec["entry_price"] = entry_fill
     rec["quantity"] = qty
     rec["entry_fee"] = qty * entry_fill * fees
-    return entry_fill, qty
+    cash_left = cash_now - qty * entry_fill * (1.0 + fees)
+    sl_level = entry_fill * (1.0 - opts[SL])
+    tp_level = entry_fill * (1.0 + opts[TP])
+    return entry_fill, qty, cash_left, sl_level, tp_level
 
 
 @njit(cache=True)
@@ -168,18 +177,13 @@ def simulate_nb(open, high, low, close, signals, hold, opts, records, equity):
     (next-open fills) or the bar after it (close fills). An exit due at the same price
     time as a new fill happens first, so that signal trades. A signal on the last bar is
     not traded; a position still open on the last bar exits at its close
-    (``end_of_data``). ``equity[t]`` = cash + quantity * close[t].
+    (``end_of_data``); a NaN price fills nothing. ``equity[t]`` = cash + quantity *
+    close[t].
     """
     n = close.shape[0]
     fill_close = opts[FILL_CLOSE] != 0.0
-    fees = opts[FEES]
-    slippage = opts[SLIPPAGE]
-    size = opts[SIZE]
-    stop_loss = opts[SL]
-    take_profit = opts[TP]
-    use_sl = not np.isnan(stop_loss)
-    use_tp = not np.isnan(take_profit)
-    use_stops = use_sl or use_tp
+    use_sl = not np.isnan(opts[SL])
+    use_tp = not np.isnan(opts[TP])
     cash_now = opts[CASH]
     qty = 0.0
     in_pos = False
@@ -190,31 +194,20 @@ def simulate_nb(open, high, low, close, signals, hold, opts, records, equity):
     tp_level = 0.0
     count = 0
     for t in range(n):
-        if not fill_close:
+        if not fill_close and not np.isnan(open[t]):
             # the open: an exit due now, then an entry on the previous bar's signal
-            # (a NaN price fills nothing, as a missing quote)
-            if in_pos and t == exit_due and not np.isnan(open[t]):
-                cash_now += _exit_nb(
-                    records, count, t, open[t], HOLD, qty, entry_fill, fees, slippage
-                )
-                qty = 0.0
-                in_pos = False
-                count += 1
-            if not in_pos and t >= 1 and signals[t - 1] and not np.isnan(open[t]):
-                entry_fill, qty = _entry_nb(
-                    records, count, t - 1, t, open[t], cash_now, size, fees, slippage
-                )
-                cash_now -= qty * entry_fill * (1.0 + fees)
-                in_pos = True
-                entry_bar = t
-                exit_due = t + hold
-                sl_level = entry_fill * (1.0 - stop_loss) if use_sl else 0.0
-                tp_level = entry_fill * (1.0 + take_profit) if use_tp else 0.0
+            if in_pos and t == exit_due:
+                cash_now += _exit_nb(records, count, t, open[t], HOLD, qty, entry_fill, opts)
+                qty, in_pos, count = 0.0, False, count + 1
+            if not in_pos and t >= 1 and signals[t - 1]:
+                entry = _entry_nb(records, count, t - 1, t, open[t], cash_now, opts)
+                entry_fill, qty, cash_now, sl_level, tp_level = entry
+                in_pos, entry_bar, exit_due = True, t, t + hold
         if in_pos:
             # intrabar stops, then the close
             exit_price = np.nan
             reason = HOLD
-            if use_stops and (t > entry_bar or not fill_close):
+            if (use_sl or use_tp) and (t > entry_bar or not fill_close):
                 o = open[t]
                 if use_sl and low[t] <= sl_level:
                     exit_price = o if o <= sl_level else sl_level
@@ -229,22 +222,12 @@ def simulate_nb(open, high, low, close, signals, hold, opts, records, equity):
                     exit_price = close[t]
                     reason = END_OF_DATA
             if not np.isnan(exit_price):
-                cash_now += _exit_nb(
-                    records, count, t, exit_price, reason, qty, entry_fill, fees, slippage
-                )
-                qty = 0.0
-                in_pos = False
-                count += 1
+                cash_now += _exit_nb(records, count, t, exit_price, reason, qty, entry_fill, opts)
+                qty, in_pos, count = 0.0, False, count + 1
         if fill_close and not in_pos and t < n - 1 and signals[t] and not np.isnan(close[t]):
-            entry_fill, qty = _entry_nb(
-                records, count, t, t, close[t], cash_now, size, fees, slippage
-            )
-            cash_now -= qty * entry_fill * (1.0 + fees)
-            in_pos = True
-            entry_bar = t
-            exit_due = t + hold
-            sl_level = entry_fill * (1.0 - stop_loss) if use_sl else 0.0
-            tp_level = entry_fill * (1.0 + take_profit) if use_tp else 0.0
+            entry = _entry_nb(records, count, t, t, close[t], cash_now, opts)
+            entry_fill, qty, cash_now, sl_level, tp_level = entry
+            in_pos, entry_bar, exit_due = True, t, t + hold
         equity[t] = cash_now + qty * close[t]
     return count
 
