@@ -35,6 +35,7 @@ __all__ = [
     "volume_zone_breakout_parallel_nb",
     "volume_zone_resistance_multi_nb",
     "window_profile_nb",
+    "zone_edge_nb",
 ]
 
 
@@ -131,6 +132,24 @@ def window_profile_nb(open, high, low, close, volume, i, volume_window, include_
 
 
 @njit(cache=True)
+def zone_edge_nb(bins, edges, total, top_percentile):
+    """Lower edge of the volume zone of a filled profile.
+
+    Walking down from the top bin, the zone is the first bin where the running sum
+    reaches ``top_percentile * total``.
+    """
+    threshold = top_percentile * total
+    running = 0.0
+    zone = 0
+    for k in range(bins.shape[0] - 1, -1, -1):
+        running += bins[k]
+        if running >= threshold:
+            zone = k
+            break
+    return edges[zone]
+
+
+@njit(cache=True)
 def volume_zone_breakout_nb(
     open,
     high,
@@ -169,15 +188,7 @@ def volume_zone_breakout_nb(
         )
         if not total > 0.0:
             continue
-        threshold = top_percentile * total
-        running = 0.0
-        zone = 0
-        for k in range(num_bins - 1, -1, -1):
-            running += bins[k]
-            if running >= threshold:
-                zone = k
-                break
-        resistance = edges[zone]
+        resistance = zone_edge_nb(bins, edges, total, top_percentile)
         if keep_resistance:
             resistance_out[i] = resistance
         signals_out[i] = high[i] >= resistance * factor
@@ -217,15 +228,7 @@ def volume_zone_resistance_multi_nb(
         if not total > 0.0:
             continue
         for t in range(n_tp):
-            threshold = top_percentiles[t] * total
-            running = 0.0
-            zone = 0
-            for k in range(num_bins - 1, -1, -1):
-                running += bins[k]
-                if running >= threshold:
-                    zone = k
-                    break
-            resistance_out[t, i] = edges[zone]
+            resistance_out[t, i] = zone_edge_nb(bins, edges, total, top_percentiles[t])
 
 
 @njit(cache=True)
