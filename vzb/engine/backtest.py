@@ -93,15 +93,13 @@ def _strategy_signals(
         def cp(done: float) -> None:
             checkpoint(lo + (hi - lo) * done)
 
-    if strategy.ref != "vzb.strategies.volume_zone_breakout:STRATEGY":
-        sig = strategy.compute_signals(
-            *arrays, params, checkpoint=cp, chunk_size=chunk_size_for(strategy, params)
-        )
-        return sig, None
     n = len(arrays[0])
+    chunk = chunk_size_for(strategy, params, n)
+    if strategy.ref != "vzb.strategies.volume_zone_breakout:STRATEGY":
+        sig = strategy.compute_signals(*arrays, params, checkpoint=cp, chunk_size=chunk)
+        return sig, None
     sig = np.zeros(n, dtype=np.bool_)
     res = np.empty(n)
-    chunk = chunk_size_for(strategy, params)
     start = 0
     while start < n:
         stop = min(n, start + chunk)

@@ -22,6 +22,7 @@ __all__ = [
     "STAT_NAMES",
     "backtest_nb",
     "breakout_signals_nb",
+    "constant_step_nb",
     "kernel_options",
     "signal_study_nb",
     "simulate_nb",
@@ -429,6 +430,19 @@ def backtest_nb(open, high, low, close, signals, hold, opts):
     out = np.empty(N_STATS)
     _run_one_nb(open, high, low, close, signals, hold, opts, records, equity, out)
     return records[: int(out[11])], equity, out
+
+
+@njit(cache=True)
+def constant_step_nb(values):
+    """The step between consecutive ``values`` when it is the same everywhere, else -1.
+
+    A quick exact answer for the median spacing of a regular time index.
+    """
+    step = values[1] - values[0]
+    for i in range(2, values.shape[0]):
+        if values[i] - values[i - 1] != step:
+            return -1
+    return step
 
 
 @njit(cache=True)

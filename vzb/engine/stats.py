@@ -76,7 +76,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from vzb.engine.nb import STAT_NAMES
+from vzb.engine.nb import STAT_NAMES, constant_step_nb
 
 __all__ = ["STAT_NAMES", "bars_per_year", "calendar_days", "stats_series"]
 
@@ -91,7 +91,8 @@ def bars_per_year(index: pd.Index) -> float:
     if len(index) < 2:
         return 365.0
     values = np.asarray(index.asi8 if hasattr(index, "asi8") else index, dtype=np.int64)
-    step_ns = float(np.median(np.diff(values)))
+    step = constant_step_nb(values)  # a regular index: no sort for the median
+    step_ns = float(step if step > 0 else np.median(np.diff(values)))
     if step_ns <= 0:
         return 365.0
     ns_per_unit = index.dtype.unit if hasattr(index.dtype, "unit") else "ns"

@@ -129,7 +129,7 @@ def _symbol_stats(
         for (window, bins, wicks), members in groups.items():
             tps = np.array(sorted({sets[k]["top_percentile"] for k in members}), dtype=np.float64)
             res = np.empty((len(tps), n))
-            chunk = chunk_size_for(strategy, {"volume_window": window, "num_bins": bins})
+            chunk = chunk_size_for(strategy, {"volume_window": window, "num_bins": bins}, n)
             for start in range(0, n, chunk):
                 volume_zone_resistance_multi_nb(
                     o, h, lo, c, v, int(window), tps, int(bins), bool(wicks),

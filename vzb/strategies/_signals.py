@@ -44,11 +44,26 @@ def candle_arrays(candles: pd.DataFrame) -> tuple[np.ndarray, ...]:
     return tuple(np.ascontiguousarray(a, dtype=np.float64) for a in raw)
 
 
-def chunk_size_for(strategy: Strategy, params: dict[str, Any]) -> int:
-    """Bars per kernel chunk: about 100,000, fewer for slow parameters (~20 ms a chunk)."""
+def chunk_size_for(strategy: Strategy, params: dict[str, Any], n: int | None = None) -> int:
+    """Bars per kernel chunk: about 200,000, fewer for slow parameters (~20 ms a chunk).
+
+    With ``n`` (the bars to run) the chunks are evened out, so that no short last chunk
+    misses the threaded kernel.
+
+    >>> from vzb.strategies import get_strategy
+    >>> breakout = get_strategy("volume_zone_breakout")
+    >>> chunk_size_for(breakout, {"volume_window": 10, "num_bins": 20})
+    190476
+    >>> chunk_size_for(breakout, {"volume_window": 10, "num_bins": 20}, n=1_000_000)
+    166667
+    """
     window = int(params.get("volume_window", params.get("vol_ma_window", 1)))
     bins = int(params.get("num_bins", 1))
-    return int(min(100_000, max(1_000, 20_000_000 // max(1, window * (bins + 1)))))
+    size = int(min(200_000, max(1_000, 40_000_000 // max(1, window * (bins + 1)))))
+    if n is not None and n > size:
+        chunks = -(-n // size)
+        size = -(-n // chunks)
+    return size
 
 
 def signals(
@@ -87,7 +102,7 @@ def signals(
     full = strat.validate(params)
     arrays = candle_arrays(candles)
     out = strat.compute_signals(
-        *arrays, full, checkpoint=checkpoint, chunk_size=chunk_size_for(strat, full)
+        *arrays, full, checkpoint=checkpoint, chunk_size=chunk_size_for(strat, full, len(arrays[0]))
     )
     return pd.Series(out, index=candles.index, name="signals")
 
