@@ -162,7 +162,11 @@ def _backtest_one(
         bars_per_year=bars_per_year(index),
         days=calendar_days(index),
     )
-    records, equity, values = backtest_nb(o, h, lo, c, signals, hold, opts)
+    # every position comes from a signal; numpy allocates the outputs (huge pages)
+    records = np.empty(int(np.count_nonzero(signals)) + 1, dtype=POSITION_DTYPE)
+    equity = np.empty(n)
+    values = np.empty(N_STATS)
+    records = records[: backtest_nb(o, h, lo, c, signals, hold, opts, records, equity, values)]
     elapsed = time.perf_counter() - started
     return BacktestResult(
         stats=lambda: stats_series(values, index),

@@ -23,6 +23,7 @@ __all__ = [
     "backtest_nb",
     "breakout_signals_nb",
     "constant_step_nb",
+    "count_nb",
     "kernel_options",
     "signal_study_nb",
     "simulate_nb",
@@ -398,38 +399,31 @@ def stats_nb(equity, records, n_positions, n_signals, opts, out):
 
 
 @njit(cache=True)
-def _run_one_nb(open, high, low, close, signals, hold, opts, records, equity, out):
-    """Simulate, then fill ``out`` with the stats and the signal study."""
+def backtest_nb(open, high, low, close, signals, hold, opts, records, equity, out):
+    """One full run into preallocated outputs; returns the number of positions.
+
+    Simulates (positions into ``records``, at most one per signal, and ``equity``),
+    then fills ``out`` with the stats of ``STAT_NAMES``, the signal study included.
+    Allocate the outputs with numpy (see :func:`vzb.engine.backtest.backtest`): its large
+    arrays are backed by huge pages, several times quicker to fill the first time than
+    arrays allocated inside a kernel.
+    """
     count = simulate_nb(open, high, low, close, signals, hold, opts, records, equity)
-    stats_nb(equity, records, count, _count_nb(signals), opts, out)
+    stats_nb(equity, records, count, count_nb(signals), opts, out)
     study = signal_study_nb(close, signals, hold)
     for s in range(5):
         out[22 + s] = study[s]
+    return count
 
 
 @njit(cache=True)
-def _count_nb(signals):
+def count_nb(signals):
+    """The number of True values (signals) in a boolean array."""
     n_signals = 0
     for i in range(signals.shape[0]):
         if signals[i]:
             n_signals += 1
     return n_signals
-
-
-@njit(cache=True)
-def backtest_nb(open, high, low, close, signals, hold, opts):
-    """One full run: returns (positions records, equity, stats of ``STAT_NAMES``).
-
-    One kernel call (plain arrays in) keeps the per-call overhead of short backtests low.
-    Every position comes from a signal, so the records are sized by the signal count
-    (the positions are a view of them: no copy).
-    """
-    n = close.shape[0]
-    records = np.empty(_count_nb(signals) + 1, dtype=POSITION_DTYPE)
-    equity = np.empty(n)
-    out = np.empty(N_STATS)
-    _run_one_nb(open, high, low, close, signals, hold, opts, records, equity, out)
-    return records[: int(out[11])], equity, out
 
 
 @njit(cache=True)
@@ -469,7 +463,7 @@ def sweep_breakout_nb(open, high, low, close, resistance, tp_index, buffers, hol
     signals = np.empty(n, dtype=np.bool_)
     for k in range(tp_index.shape[0]):
         breakout_signals_nb(high, resistance[tp_index[k]], buffers[k], signals)
-        _run_one_nb(open, high, low, close, signals, holds[k], opts, records, equity, out[k])
+        backtest_nb(open, high, low, close, signals, holds[k], opts, records, equity, out[k])
 
 
 @njit(cache=True)
@@ -479,4 +473,4 @@ def sweep_signals_nb(open, high, low, close, signals, holds, opts, out):
     records = np.empty(n + 1, dtype=POSITION_DTYPE)
     equity = np.empty(n)
     for k in range(signals.shape[0]):
-        _run_one_nb(open, high, low, close, signals[k], holds[k], opts, records, equity, out[k])
+        backtest_nb(open, high, low, close, signals[k], holds[k], opts, records, equity, out[k])
