@@ -157,3 +157,17 @@ def test_plot_draws_three_panels():
     matplotlib.use("Agg")
     fig = vzb.backtest(vzb.load_sample("ETH_USD")).plot()
     assert len(fig.axes) == 3
+
+
+def test_bars_per_year_is_the_median_spacing_for_regular_and_gappy_indexes():
+    from vzb.engine.stats import bars_per_year
+
+    hourly = pd.date_range("2024-01-01", periods=100, freq="1h", tz="UTC")
+    assert bars_per_year(hourly) == 365 * 24
+    gappy = hourly.delete([5, 6, 7, 40])  # a few missing bars: the median is still 1 h
+    assert bars_per_year(gappy) == 365 * 24
+    mostly_daily = pd.DatetimeIndex(
+        ["2024-01-01", "2024-01-02", "2024-01-04", "2024-01-05", "2024-01-06"], tz="UTC"
+    )
+    assert bars_per_year(mostly_daily) == 365.0
+    assert bars_per_year(hourly[:1]) == 365.0

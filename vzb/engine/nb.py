@@ -1,8 +1,10 @@
 """Numba kernels of the engine: simulate positions, compute stats, run sweeps.
 
-Arrays and scalars in, arrays out; the Python layer (:mod:`vzb.engine.backtest`,
-:mod:`vzb.engine.sweep`) validates options and wraps the results. Positions are records
-of :data:`POSITION_DTYPE` written into a preallocated array.
+Arrays in, arrays out; the Python layer (:mod:`vzb.engine.backtest`,
+:mod:`vzb.engine.sweep`) validates options and wraps the results. The engine options and
+the facts of a series the stats need travel as one float64 array built once by
+:func:`kernel_options` (layout :data:`KERNEL_OPTIONS`), so every kernel signature stays
+short. Positions are records of :data:`POSITION_DTYPE` written into a preallocated array.
 
 Accounting (see :func:`vzb.engine.backtest.backtest` for the full rules):
 entry fill = price * (1 + slippage); quantity = size * cash / (entry fill * (1 + fees));
