@@ -74,11 +74,16 @@ def test_breakout_sweep_rows_equal_backtests(options):
 
 def test_long_candle_sweep_over_symbols_equals_backtests():
     candles = {"BTC_USD": vzb.load_sample("BTC_USD"), "LTC_USD": vzb.load_sample("LTC_USD")}
-    grid = {"vol_ma_window": [10, 30], "vol_multiplier": [1.2, 2.0], "hold_period_bars": [1, 2]}
+    grid = {
+        "vol_ma_window": [10, 30],
+        "vol_multiplier": [1.2, 2.0],
+        "body_pct": [0.01, 0.02],
+        "hold_period_bars": [1, 2],
+    }
     table = vzb.sweep(candles, "volume_long_candle", grid, fees=0.001)
-    assert len(table) == 16
-    assert table["symbol"].tolist() == ["BTC_USD"] * 8 + ["LTC_USD"] * 8
-    for k in (0, 7, 8, 15):
+    assert len(table) == 32
+    assert table["symbol"].tolist() == ["BTC_USD"] * 16 + ["LTC_USD"] * 16
+    for k in range(32):  # sets sharing a vol_ma_window share one mean volume per bar
         row = table.iloc[k]
         _assert_row_equals_backtest(
             row, candles[row["symbol"]], "volume_long_candle", {"fees": 0.001}

@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from vzb.strategies.nb import long_candle_signals_nb
+
 __all__ = [
     "EXIT_REASONS",
     "KERNEL_OPTIONS",
@@ -31,6 +33,7 @@ __all__ = [
     "simulate_nb",
     "stats_nb",
     "sweep_breakout_nb",
+    "sweep_long_candle_nb",
     "sweep_signals_nb",
 ]
 
@@ -476,3 +479,23 @@ def sweep_signals_nb(open, high, low, close, signals, holds, opts, out):
     equity = np.empty(n)
     for k in range(signals.shape[0]):
         backtest_nb(open, high, low, close, signals[k], holds[k], opts, records, equity, out[k])
+
+
+@njit(cache=True)
+def sweep_long_candle_nb(
+    open, high, low, close, volume, mean, multipliers, body_pcts, holds, opts, out
+):
+    """Stats of many Volume Long Candle parameter sets sharing one ``vol_ma_window``.
+
+    ``mean`` is the mean volume per bar of that window; set ``k`` uses
+    ``multipliers[k]``, ``body_pcts[k]`` and ``holds[k]`` and writes ``out[k]``.
+    """
+    n = close.shape[0]
+    records = np.empty(n + 1, dtype=POSITION_DTYPE)
+    equity = np.empty(n)
+    signals = np.empty(n, dtype=np.bool_)
+    for k in range(holds.shape[0]):
+        long_candle_signals_nb(
+            open, high, low, close, volume, mean, multipliers[k], body_pcts[k], signals
+        )
+        backtest_nb(open, high, low, close, signals, holds[k], opts, records, equity, out[k])

@@ -6,8 +6,9 @@ memory: one row of ``len(STAT_NAMES)`` floats per set and symbol.
 The Volume Zone Breakout fast path shares work between sets: sets with the same
 ``volume_window``, ``num_bins`` and ``include_wicks`` share one volume profile per bar,
 and all their ``top_percentile`` values are resolved from it at once; signals,
-simulation and stats then run inside one numba loop per group. Every row equals the
-stats of :func:`vzb.backtest` with the same parameters and options.
+simulation and stats then run inside one numba loop per group. Likewise Volume Long
+Candle sets with the same ``vol_ma_window`` share one mean volume per bar. Every row
+equals the stats of :func:`vzb.backtest` with the same parameters and options.
 """
 
 from __future__ import annotations
@@ -19,18 +20,26 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vzb.engine.nb import N_STATS, STAT_NAMES, kernel_options, sweep_breakout_nb, sweep_signals_nb
+from vzb.engine.nb import (
+    N_STATS,
+    STAT_NAMES,
+    kernel_options,
+    sweep_breakout_nb,
+    sweep_long_candle_nb,
+    sweep_signals_nb,
+)
 from vzb.engine.options import validate_options
 from vzb.engine.stats import bars_per_year, calendar_days
 from vzb.errors import CandleError, ParameterError
 from vzb.strategies._signals import candle_arrays, chunk_size_for
-from vzb.strategies.nb import volume_zone_resistance_multi_nb
+from vzb.strategies.nb import mean_volumes_nb, volume_zone_resistance_multi_nb
 from vzb.strategies.registry import Strategy, get_strategy
 
 __all__ = ["parameter_sets", "sweep", "sweep_stats"]
 
 Checkpoint = Callable[[float], None]
 _BREAKOUT_REF = "vzb.strategies.volume_zone_breakout:STRATEGY"
+_LONG_CANDLE_REF = "vzb.strategies.volume_long_candle:STRATEGY"
 
 
 def parameter_sets(
@@ -104,6 +113,22 @@ def _decode(position: int, axes: list[list[Any]], sizes: list[int]) -> tuple[Any
     return tuple(reversed(out))
 
 
+#: parameters whose sets share precomputed work (one volume profile or mean per group)
+_SHARED = ("volume_window", "num_bins", "include_wicks", "vol_ma_window")
+
+
+def _groups(sets: list[dict[str, Any]]) -> dict[tuple, list[int]]:
+    """Set indices grouped by the parameters in ``_SHARED`` (absent ones are None)."""
+    groups: dict[tuple, list[int]] = {}
+    for k, p in enumerate(sets):
+        groups.setdefault(tuple(p.get(name) for name in _SHARED), []).append(k)
+    return groups
+
+
+def _column(sets: list[dict[str, Any]], members: list[int], name: str, dtype=np.float64):
+    return np.array([sets[k][name] for k in members], dtype=dtype)
+
+
 def _symbol_stats(
     arrays: tuple[np.ndarray, ...],
     bpy: float,
@@ -115,46 +140,49 @@ def _symbol_stats(
 ) -> np.ndarray:
     """(len(sets), N_STATS) stats for one symbol's arrays."""
     o, h, lo, c, v = arrays
-    m = len(sets)
+    n, m = len(c), len(sets)
     out = np.empty((m, N_STATS))
-    buy_hold = c[-1] / c[0] - 1.0
-    opts = kernel_options(options, buy_hold=buy_hold, bars_per_year=bpy, days=days)
+    opts = kernel_options(options, buy_hold=c[-1] / c[0] - 1.0, bars_per_year=bpy, days=days)
     done = 0
-    if strategy.ref == _BREAKOUT_REF:
-        groups: dict[tuple, list[int]] = {}
+    if strategy.ref not in (_BREAKOUT_REF, _LONG_CANDLE_REF):
         for k, p in enumerate(sets):
-            key = (p["volume_window"], p["num_bins"], p["include_wicks"])
-            groups.setdefault(key, []).append(k)
-        n = len(c)
-        for (window, bins, wicks), members in groups.items():
-            tps = np.array(sorted({sets[k]["top_percentile"] for k in members}), dtype=np.float64)
-            res = np.empty((len(tps), n))
-            chunk = chunk_size_for(strategy, {"volume_window": window, "num_bins": bins}, n)
-            for start in range(0, n, chunk):
-                volume_zone_resistance_multi_nb(
-                    o, h, lo, c, v, int(window), tps, int(bins), bool(wicks),
-                    start, min(n, start + chunk), res,
-                )  # fmt: skip
-                if checkpoint is not None and start + chunk < n:
-                    checkpoint((done + len(members) * (start + chunk) / n / 2) / m)
-            idx = np.asarray(members, dtype=np.int64)
-            tp_index = np.searchsorted(tps, [sets[k]["top_percentile"] for k in members])
-            buffers = np.array([sets[k]["breakout_buffer"] for k in members], dtype=np.float64)
-            holds = np.array([sets[k]["hold_period_bars"] for k in members], dtype=np.int64)
-            block = np.empty((len(members), N_STATS))
-            sweep_breakout_nb(
-                o, h, lo, c, res, tp_index.astype(np.int64), buffers, holds, opts, block
-            )
-            out[idx] = block
-            done += len(members)
+            signals = strategy.compute_signals(o, h, lo, c, v, p)
+            hold = np.array([int(p.get("hold_period_bars", 1))], dtype=np.int64)
+            sweep_signals_nb(o, h, lo, c, signals[None, :], hold, opts, out[k : k + 1])
+            done += 1
             if checkpoint is not None and done < m:
                 checkpoint(done / m)
         return out
-    for k, p in enumerate(sets):
-        signals = strategy.compute_signals(o, h, lo, c, v, p)
-        hold = np.array([int(p.get("hold_period_bars", 1))], dtype=np.int64)
-        sweep_signals_nb(o, h, lo, c, signals[None, :], hold, opts, out[k : k + 1])
-        done += 1
+    for (window, bins, wicks, ma_window), members in _groups(sets).items():
+        # the shared work first (in chunks, with checkpoints), then every set of the group
+        chunk = chunk_size_for(strategy, sets[members[0]], n)
+        if strategy.ref == _BREAKOUT_REF:
+            tps = np.unique(_column(sets, members, "top_percentile"))
+            shared = np.empty((len(tps), n))
+        else:
+            shared = np.empty(n)
+        for start in range(0, n, chunk):
+            stop = min(n, start + chunk)
+            if strategy.ref == _BREAKOUT_REF:
+                volume_zone_resistance_multi_nb(
+                    o, h, lo, c, v, int(window), tps, int(bins), bool(wicks), start, stop, shared
+                )
+            else:
+                mean_volumes_nb(v, int(ma_window), start, stop, shared)
+            if checkpoint is not None and stop < n:
+                checkpoint((done + len(members) * stop / n / 2) / m)
+        holds = _column(sets, members, "hold_period_bars", np.int64)
+        block = np.empty((len(members), N_STATS))
+        if strategy.ref == _BREAKOUT_REF:
+            tp_index = np.searchsorted(tps, _column(sets, members, "top_percentile"))
+            buffers = _column(sets, members, "breakout_buffer")
+            sweep_breakout_nb(o, h, lo, c, shared, tp_index, buffers, holds, opts, block)
+        else:
+            multipliers = _column(sets, members, "vol_multiplier")
+            body_pcts = _column(sets, members, "body_pct")
+            sweep_long_candle_nb(o, h, lo, c, v, shared, multipliers, body_pcts, holds, opts, block)
+        out[np.asarray(members, dtype=np.int64)] = block
+        done += len(members)
         if checkpoint is not None and done < m:
             checkpoint(done / m)
     return out
@@ -167,10 +195,7 @@ def _chunks(sets: list[dict[str, Any]], n_workers: int) -> list[list[int]]:
     ``n_workers`` units (largest first, to the lightest unit); otherwise the sets are cut
     into ``n_workers`` equal units.
     """
-    groups: dict[tuple, list[int]] = {}
-    for k, p in enumerate(sets):
-        key = tuple(str(p.get(name)) for name in ("volume_window", "num_bins", "include_wicks"))
-        groups.setdefault(key, []).append(k)
+    groups = _groups(sets)
     if len(groups) >= n_workers:
         units: list[list[int]] = [[] for _ in range(n_workers)]
         for members in sorted(groups.values(), key=len, reverse=True):

@@ -30,6 +30,10 @@ from numba import njit, prange
 
 __all__ = [
     "DENSE_MAX_BINS",
+    "is_long_candle_nb",
+    "long_candle_signals_nb",
+    "mean_volume_nb",
+    "mean_volumes_nb",
     "volume_long_candle_nb",
     "volume_zone_breakout_nb",
     "volume_zone_breakout_parallel_nb",
@@ -232,6 +236,40 @@ def volume_zone_resistance_multi_nb(
 
 
 @njit(cache=True)
+def mean_volume_nb(volume, i, vol_ma_window):
+    """Mean volume of the ``vol_ma_window`` bars up to bar ``i`` (bar ``i`` included).
+
+    The plain sum, oldest first, divided by the count (fewer bars at the start).
+    """
+    first = i - vol_ma_window + 1
+    if first < 0:
+        first = 0
+    total = 0.0
+    for j in range(first, i + 1):
+        total += volume[j]
+    return total / (i + 1 - first)
+
+
+@njit(cache=True, error_model="numpy")
+def is_long_candle_nb(open, high, low, close, volume, i, mean, vol_multiplier, body_pct):
+    """Whether bar ``i`` is a Volume Long Candle, given its mean volume ``mean``.
+
+    Every condition is evaluated (``&``, no branches to mispredict; a zero open divides
+    to inf or NaN instead of raising), giving the same answer as the short-circuit form.
+    """
+    limit = 2.0 * body_pct
+    o = open[i]
+    c = close[i]
+    return (
+        (volume[i] >= mean * vol_multiplier)
+        & (c > o)
+        & ((c - o) / o >= body_pct)
+        & ((high[i] - c) / o < limit)
+        & ((o - low[i]) / o < limit)
+    )
+
+
+@njit(cache=True)
 def volume_long_candle_nb(
     open,
     high,
@@ -247,26 +285,29 @@ def volume_long_candle_nb(
 ):
     """Volume Long Candle signals for bars ``start <= i < stop``.
 
-    The volume mean is the plain sum of the last ``vol_ma_window`` volumes (bar ``i``
-    included, fewer at the start), summed oldest first, divided by their count.
+    The volume mean is :func:`mean_volume_nb` (bar ``i`` included).
     """
-    limit = 2.0 * body_pct
     for i in range(start, stop):
-        first = i - vol_ma_window + 1
-        if first < 0:
-            first = 0
-        total = 0.0
-        for j in range(first, i + 1):
-            total += volume[j]
-        mean = total / (i + 1 - first)
-        o = open[i]
-        signals_out[i] = (
-            volume[i] >= mean * vol_multiplier
-            and close[i] > o
-            and (close[i] - o) / o >= body_pct
-            and (high[i] - close[i]) / o < limit
-            and (o - low[i]) / o < limit
+        mean = mean_volume_nb(volume, i, vol_ma_window)
+        signals_out[i] = is_long_candle_nb(
+            open, high, low, close, volume, i, mean, vol_multiplier, body_pct
         )
+
+
+@njit(cache=True)
+def long_candle_signals_nb(open, high, low, close, volume, mean, vol_multiplier, body_pct, out):
+    """:func:`is_long_candle_nb` for every bar, with ``mean`` the mean volume per bar."""
+    for i in range(close.shape[0]):
+        out[i] = is_long_candle_nb(
+            open, high, low, close, volume, i, mean[i], vol_multiplier, body_pct
+        )
+
+
+@njit(cache=True)
+def mean_volumes_nb(volume, vol_ma_window, start, stop, mean_out):
+    """:func:`mean_volume_nb` for bars ``start <= i < stop`` (shared by sweeps)."""
+    for i in range(start, stop):
+        mean_out[i] = mean_volume_nb(volume, i, vol_ma_window)
 
 
 @njit(cache=True, parallel=True)
