@@ -8,8 +8,9 @@
 ['done']
 """
 
-from vzb.jobs.runner import JobRunner, Task, default_store_dir
+from vzb.jobs.runner import JobRunner, default_store_dir
 from vzb.jobs.store import TaskStore
+from vzb.jobs.task import Task
 from vzb.jobs.units import Cancelled
 
 __all__ = ["Cancelled", "JobRunner", "Task", "TaskStore", "default_store_dir"]

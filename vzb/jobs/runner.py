@@ -24,7 +24,6 @@ import atexit
 import concurrent.futures as cf
 import os
 import queue
-import signal
 import socket
 import threading
 import time
@@ -35,20 +34,22 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from vzb.errors import ParameterError, TaskStateError, UnknownSymbolError
-from vzb.jobs.store import TERMINAL_STATES, TaskStore
+from vzb.errors import ParameterError, TaskStateError
+from vzb.jobs.executors import is_local, kill_workers, shared_loky_executor
+from vzb.jobs.requests import backtest_spec, sweep_spec, units_spec
+from vzb.jobs.store import TERMINAL_STATES, TaskStore, error_record
+from vzb.jobs.task import Task
 from vzb.jobs.units import (
     FINALIZE,
     Cancelled,
     build_units,
-    chunk_size_for,
+    combine_units,
     execute,
     finalize,
-    plain_data,
     save_unit_output,
 )
 
-__all__ = ["DEFAULT_STORE", "JobRunner", "Task", "default_store_dir", "shared_loky_executor"]
+__all__ = ["DEFAULT_STORE", "JobRunner", "default_store_dir"]
 
 #: Store directory when none is given and ``$VZB_HOME`` is unset.
 DEFAULT_STORE = ".vzb"
@@ -56,6 +57,10 @@ DEFAULT_STORE = ".vzb"
 MAX_UNIT_RETRIES = 2
 #: A task whose runner died this many times is failed instead of resumed.
 MAX_ATTEMPTS = 3
+#: Finished sweep tables held in memory for :meth:`JobRunner.result` (read from disk after).
+KEEP_RESULTS = 2
+#: Units handed to the executor per worker (one running, the next waiting in line).
+LOOKAHEAD = 2
 _HEARTBEAT = 2.0
 _REAP_EVERY = 5.0
 
@@ -73,48 +78,6 @@ def _fmt_seconds(seconds: float) -> str:
     return f"{seconds:g} s"
 
 
-class Task:
-    """A handle on one task: the same calls as the runner, without the id.
-
-    Attributes
-    ----------
-    task_id : str
-    runner : JobRunner
-    """
-
-    def __init__(self, runner: JobRunner, task_id: str):
-        self.runner = runner
-        self.task_id = task_id
-
-    def __repr__(self) -> str:
-        record = self.runner.store.get(self.task_id)
-        return (
-            f"<Task {self.task_id} {record['kind']} {record['status']} "
-            f"{record['progress']:.0%} ({record['units_done']}/{record['units_total']} units)>"
-        )
-
-    def status(self) -> dict:
-        """The task record (see :meth:`JobRunner.status`)."""
-        return self.runner.status(self.task_id)
-
-    @property
-    def progress(self) -> float:
-        """Fraction done, 0..1."""
-        return self.runner.store.get(self.task_id)["progress"]
-
-    def cancel(self, reason: str = "Task cancelled by user") -> dict:
-        """Cancel this task (see :meth:`JobRunner.cancel`)."""
-        return self.runner.cancel(self.task_id, reason=reason)
-
-    def wait(self, timeout: float | None = None) -> dict:
-        """Wait until the task finishes (see :meth:`JobRunner.wait`)."""
-        return self.runner.wait(self.task_id, timeout=timeout)
-
-    def result(self, timeout: float | None = None):
-        """Wait and load the result (see :meth:`JobRunner.result`)."""
-        return self.runner.result(self.task_id, timeout=timeout)
-
-
 @dataclass
 class _Run:
     """The dispatcher's view of one task it owns."""
@@ -126,6 +89,7 @@ class _Run:
     pending: deque = field(default_factory=deque)
     in_flight: set = field(default_factory=set)
     retries: dict = field(default_factory=dict)
+    tables: dict = field(default_factory=dict)  # unit index -> its output table, in memory
     started_at: float | None = None
     stop_status: str | None = None  # "cancelled" | "failed" once stopping
     stop_error: dict | None = None
@@ -188,12 +152,7 @@ class JobRunner:
         )
         self._executor = executor
         self._own_executor = executor is None
-        if remote is None:
-            local_types = (cf.ProcessPoolExecutor, cf.ThreadPoolExecutor)
-            remote = not (
-                executor is None or isinstance(executor, local_types) or _is_loky(executor)
-            )
-        self.remote = bool(remote)
+        self.remote = not is_local(executor) if remote is None else bool(remote)
         if time_limit <= 0 or grace_period < 0:
             raise ParameterError(
                 f"time_limit={time_limit!r} must be > 0 and grace_period={grace_period!r} >= 0"
@@ -205,6 +164,8 @@ class JobRunner:
         self._futures: dict[cf.Future, tuple[str, int, int]] = {}
         self._done: queue.SimpleQueue = queue.SimpleQueue()
         self._lock = threading.RLock()
+        self._finished = threading.Condition(self._lock)  # notified when a run ends here
+        self._results: dict[str, Any] = {}  # task id -> sweep table not yet handed out
         self._wake = threading.Event()
         self._closed = False
         self._stop = False
@@ -257,11 +218,8 @@ class JobRunner:
         UnknownSymbolError
             A symbol the catalog does not hold for this timeframe.
         """
-        spec = self._check(strategy, symbols, start, end, timeframe, data_dir, options)
-        from vzb.strategies import get_strategy
-
-        spec["params"] = plain_data(get_strategy(spec["strategy"]).validate(params))
-        return self._submit("backtest", spec, len(spec["symbols"]))
+        spec = backtest_spec(strategy, params, symbols, start, end, timeframe, data_dir, options)
+        return self._submit("backtest", spec)
 
     def submit_sweep(
         self,
@@ -281,22 +239,26 @@ class JobRunner:
         """Submit a sweep of ``strategy`` over a parameter ``grid``; returns a queued Task.
 
         ``n_iter`` samples that many parameter sets at random (reproducible with
-        ``seed``). Parameter sets are split into chunks of ``chunk_size`` (default: about
-        four units per worker); the result is the stats table, one row per parameter set
+        ``seed``). Parameter sets are split into units of ``chunk_size`` sets (default:
+        units that shrink as the sweep goes on, see :func:`~vzb.jobs.units.sweep_chunks`);
+        the result is the stats table, one row per parameter set
         and symbol, as :func:`vzb.engine.sweep_stats` gives it.
         """
-        spec = self._check(strategy, symbols, start, end, timeframe, data_dir, options)
-        from vzb.engine import parameter_sets
-
-        grid = plain_data(dict(grid))
-        sets = parameter_sets(spec["strategy"], grid, n_iter=n_iter, seed=seed)
-        if not sets:
-            raise ParameterError(f"grid={grid!r} gives no parameter sets; give each a value")
-        if chunk_size is not None and int(chunk_size) < 1:
-            raise ParameterError(f"chunk_size={chunk_size!r} must be at least 1")
-        size = int(chunk_size or chunk_size_for(len(sets), self.max_workers))
-        spec.update(grid=grid, n_iter=n_iter, seed=seed, chunk_size=size, n_sets=len(sets))
-        return self._submit("sweep", spec, -(-len(sets) // size))
+        spec, sets = sweep_spec(
+            strategy,
+            grid,
+            symbols,
+            n_iter=n_iter,
+            seed=seed,
+            start=start,
+            end=end,
+            timeframe=timeframe,
+            chunk_size=chunk_size,
+            workers=self.max_workers,
+            data_dir=data_dir,
+            options=options,
+        )
+        return self._submit("sweep", spec, sets=sets)
 
     def submit_units(
         self, function: str, kwargs: Iterable[Mapping[str, Any]], *, description: str = ""
@@ -307,78 +269,16 @@ class JobRunner:
         ``f(context, **kwargs)``; call ``context.checkpoint(fraction)`` often so that
         cancel works. Its return values (plain data) are the task's result, a list.
         """
-        from vzb.jobs.units import resolve_function
+        return self._submit("units", units_spec(function, kwargs, description))
 
-        resolve_function(function)
-        units = [plain_data(dict(k)) for k in kwargs]
-        if not units:
-            raise ParameterError("kwargs is empty: give at least one unit")
-        spec = {"function": function, "units": units, "description": description}
-        return self._submit("units", spec, len(units))
-
-    def _check(self, strategy, symbols, start, end, timeframe, data_dir, options) -> dict:
-        import pandas as pd
-
-        from vzb.data import TIMEFRAMES, list_symbols
-        from vzb.engine import validate_options
-        from vzb.strategies import get_strategy
-
-        get_strategy(strategy)
-        if timeframe not in TIMEFRAMES:
-            raise ParameterError(f"timeframe={timeframe!r} is not one of {list(TIMEFRAMES)}")
-        if isinstance(symbols, str):
-            symbols = [symbols]
-        symbols = list(dict.fromkeys(symbols))
-        if not symbols:
-            raise ParameterError("symbols is empty: give at least one symbol, e.g. 'BTC_USD'")
-        catalog = list_symbols(data_dir)
-        have = catalog.loc[catalog["timeframe"] == timeframe, "symbol"].tolist()
-        for symbol in symbols:
-            if symbol not in have:
-                raise UnknownSymbolError(
-                    f"No {timeframe} candles for symbol {symbol!r}; available: {sorted(set(have))} "
-                    "(add CSV files to data_dir or $VZB_DATA_DIR)"
-                )
-        dates = {}
-        for name, value in (("start", start), ("end", end)):
-            if value is None:
-                dates[name] = None
-                continue
-            try:
-                stamp = pd.Timestamp(value)
-            except (ValueError, TypeError):
-                raise ParameterError(
-                    f"{name}={value!r} is not a date; write it like '2021-01-31'"
-                ) from None
-            if stamp is pd.NaT:
-                raise ParameterError(f"{name}={value!r} is not a date; write it like '2021-01-31'")
-            stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-            dates[name] = stamp
-        if (
-            dates["start"] is not None
-            and dates["end"] is not None
-            and dates["start"] >= dates["end"]
-        ):
-            raise ParameterError(f"start={start!r} must be before end={end!r}")
-        checked = validate_options(**options)
-        return {
-            "strategy": strategy,
-            "symbols": symbols,
-            "start": None if dates["start"] is None else dates["start"].isoformat(),
-            "end": None if dates["end"] is None else dates["end"].isoformat(),
-            "timeframe": timeframe,
-            "options": plain_data(checked),
-            # resolved now: workers may have been started before $VZB_DATA_DIR changed
-            "data_dir": os.fspath(data_dir) if data_dir else os.environ.get("VZB_DATA_DIR"),
-        }
-
-    def _submit(self, kind: str, spec: dict, units_total: int) -> Task:
+    def _submit(self, kind: str, spec: dict, sets: list | None = None) -> Task:
         if self._closed:
             raise TaskStateError("This runner is closed; create a new JobRunner")
-        record = self.store.create(kind, spec, units_total=units_total, owner=self.owner)
+        units = build_units(kind, spec, sets=sets)  # kept: the dispatcher needs them next
+        record = self.store.create(kind, spec, units_total=len(units), owner=self.owner)
         task_id = record["task_id"]
         with self._lock:
-            self._runs[task_id] = _Run(task_id, kind)
+            self._runs[task_id] = _Run(task_id, kind, units=units)
         self._wake.set()
         for listener in list(self._listeners):
             try:
@@ -419,12 +319,15 @@ class JobRunner:
             record = self.store.get(task_id)
             if record["status"] in TERMINAL_STATES:
                 return record
-            if deadline is not None and time.monotonic() >= deadline:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
                 raise TimeoutError(
                     f"Task {task_id} still {record['status']} after {timeout:g} s "
                     f"({record['progress']:.0%}); it goes on: wait again or cancel it"
                 )
-            time.sleep(delay)
+            # woken at once when this runner ends a task; the store is polled for the rest
+            with self._finished:
+                self._finished.wait(delay if left is None else min(delay, left))
             delay = min(delay * 2, 0.01)
 
     def result(self, task_id: str, timeout: float | None = None):
@@ -445,6 +348,10 @@ class JobRunner:
             )
         summary = record["result"]
         if record["kind"] == "sweep":
+            with self._lock:
+                table = self._results.pop(task_id, None)
+            if table is not None:  # as saved; a later call reads the file
+                return table
             from vzb.results import load_table
 
             return load_table(summary["path"])
@@ -577,24 +484,16 @@ class JobRunner:
             task_id, attempt = record["task_id"], record["attempt"]
             why = f"its runner {old} stopped" if old else "it had no runner"
             started = record["started_at"]
+            error = None
             if record["status"] == "running" and attempt >= MAX_ATTEMPTS:
                 message = f"Failed: {why}; its runners died {attempt} times, giving up"
-                self.store.finish(
-                    task_id,
-                    "failed",
-                    attempt=attempt,
-                    message=message,
-                    error={"type": "RunnerLost", "message": message, "traceback": ""},
-                )
-                continue
-            if started is not None and time.time() - started > self.time_limit:
+                error = error_record("RunnerLost", message)
+            elif started is not None and time.time() - started > self.time_limit:
                 message = f"timed out after {_fmt_seconds(self.time_limit)} ({why})"
+                error = error_record("TimeoutError", message)
+            if error is not None:
                 self.store.finish(
-                    task_id,
-                    "failed",
-                    attempt=attempt,
-                    message=message,
-                    error={"type": "TimeoutError", "message": message, "traceback": ""},
+                    task_id, "failed", attempt=attempt, message=error["message"], error=error
                 )
                 continue
             kept = record["units_done"]
@@ -657,18 +556,25 @@ class JobRunner:
         """Build the units of a claimed task and queue those not finished yet."""
         run.attempt = record["attempt"]
         run.started_at = record["started_at"]
-        run.units = build_units(record["kind"], record["spec"])
+        if run.units is None:  # adopted: built from the stored spec
+            run.units = build_units(record["kind"], record["spec"])
         done = self.store.units(run.task_id)
         run.pending = deque(i for i in range(len(run.units)) if i not in done)
 
     def _fill(self, runs: list[_Run]) -> None:
-        free = self.max_workers - len(self._futures)
+        # Up to two units per worker inside the executor: a worker that finishes a unit
+        # starts the next at once instead of idling until this thread hands it one (a
+        # unit of a cancelled task that starts anyway stops at its first checkpoint).
+        # A new task is claimed only while a worker would otherwise be idle.
+        free = LOOKAHEAD * self.max_workers - len(self._futures)
         for run in runs:
             if free <= 0:
                 return
             if run.stop_status is not None:
                 continue
             if run.attempt == 0:
+                if len(self._futures) >= self.max_workers:
+                    return
                 record = self.store.claim(run.task_id, self.owner)
                 if record is None:  # cancelled while queued, or adopted elsewhere
                     self._forget(run)
@@ -728,15 +634,20 @@ class JobRunner:
                 self._finish(run, "failed", error=_error_of(exc))
             return
         if exc is None:
+            answer = future.result()
             if self.remote:
-                output = future.result()["output"]
+                output = answer["output"]
                 unit = {"task_id": task_id, "attempt": attempt, "index": index}
                 try:
                     info = save_unit_output(self.store, unit, output)
                 except Exception as err:
                     self._stop_run(run, "failed", _error_of(err))
                     return
-                self.store.finish_unit(task_id, attempt, index, info)
+                if self.store.finish_unit(task_id, attempt, index, info) is None:
+                    return
+                answer = {"table": output} if info["format"] == "table" else {}
+            if "table" in answer:
+                run.tables[index] = answer["table"]
             return
         if isinstance(exc, Cancelled) or run.stop_status is not None:
             return
@@ -751,11 +662,7 @@ class JobRunner:
                     f"A worker process died {tries} times while running unit {index} "
                     f"({type(exc).__name__}): killed, or out of memory?"
                 )
-                self._stop_run(
-                    run,
-                    "failed",
-                    {"type": type(exc).__name__, "message": message, "traceback": _tb(exc)},
-                )
+                self._stop_run(run, "failed", error_record(type(exc).__name__, message, _tb(exc)))
                 return
             run.pending.appendleft(index)
             self.store.update(
@@ -795,14 +702,10 @@ class JobRunner:
         if run.stop_status is None:
             if record["cancel_requested"]:
                 reason = record["stop_reason"] or "Task cancelled by user"
-                self._stop_run(
-                    run, "cancelled", {"type": "Cancelled", "message": reason, "traceback": ""}
-                )
+                self._stop_run(run, "cancelled", error_record("Cancelled", reason))
             elif run.started_at is not None and now - run.started_at > self.time_limit:
                 message = f"timed out after {_fmt_seconds(self.time_limit)}"
-                self._stop_run(
-                    run, "failed", {"type": "TimeoutError", "message": message, "traceback": ""}
-                )
+                self._stop_run(run, "failed", error_record("TimeoutError", message))
         if run.stop_status is not None:
             if run.in_flight and not run.killed and now - run.stop_since > self.grace_period:
                 run.killed = True
@@ -830,19 +733,28 @@ class JobRunner:
             self._complete(run)
 
     def _complete(self, run: _Run) -> None:
-        """All units done: combine them (in a worker when workers are local) and finish."""
+        """All units done: combine them and finish.
+
+        Here when that is light: a sweep's tables are mostly in memory already, custom
+        units and one-symbol backtests have nothing to load, and remote workers cannot
+        reach the disk anyway. A multi-symbol backtest is combined in a worker (it loads
+        every symbol's curves), so that the notebook kernel stays responsive.
+        """
         units = self.store.units(run.task_id)
         if len(units) < len(run.units):  # a stale unit write was dropped: run it again
             run.pending.extend(i for i in range(len(run.units)) if i not in units)
             return
-        light = run.kind == "units" or (run.kind == "backtest" and len(run.units) == 1)
-        if self.remote or light:  # nothing to load, or workers cannot reach the disk
+        light = run.kind != "backtest" or len(run.units) == 1
+        if self.remote or light:
             try:
-                summary = finalize(self.store.directory, run.task_id, run.attempt)
+                summary, value = combine_units(
+                    self.store, run.task_id, run.attempt, units=run.units, tables=run.tables
+                )
             except Exception as exc:
                 self._finish(run, "failed", error=_error_of(exc))
             else:
-                self._finish(run, "completed", result=summary)
+                if self._finish(run, "completed", result=summary) and run.kind == "sweep":
+                    self._keep(run.task_id, value)
             return
         try:
             future = self._get_executor().submit(
@@ -855,54 +767,30 @@ class JobRunner:
         run.in_flight.add(FINALIZE)
         future.add_done_callback(self._on_done)
 
-    def _finish(self, run: _Run, status: str, *, result=None, error=None) -> None:
-        self.store.finish(run.task_id, status, attempt=run.attempt, result=result, error=error)
+    def _finish(self, run: _Run, status: str, *, result=None, error=None) -> bool:
+        """Write the task's terminal state; True if it was written as ``status``."""
+        record = self.store.finish(
+            run.task_id, status, attempt=run.attempt, result=result, error=error
+        )
         self._forget(run)
+        return record is not None and record["status"] == status
+
+    def _keep(self, task_id: str, value) -> None:
+        """Hold a finished sweep's table for :meth:`result` (the latest few only)."""
+        with self._lock:
+            self._results[task_id] = value
+            while len(self._results) > KEEP_RESULTS:
+                self._results.pop(next(iter(self._results)))
 
     def _kill_workers(self) -> bool:
         """SIGKILL the executor's worker processes; loky then fails every in-flight future."""
-        processes = getattr(self._executor, "_processes", None)
-        if not processes or isinstance(self._executor, cf.ThreadPoolExecutor):
-            return False
         self._kill_time = time.time()
-        for process in list(processes.values()):
-            try:
-                os.kill(process.pid, signal.SIGKILL)
-            except (ProcessLookupError, AttributeError):
-                pass
-        return True
+        return kill_workers(self._executor)
 
     def _forget(self, run: _Run) -> None:
-        with self._lock:
+        with self._finished:
             self._runs.pop(run.task_id, None)
-
-
-def shared_loky_executor(max_workers: int) -> cf.Executor:
-    """loky's reusable executor, configured exactly as ``joblib.Parallel(backend="loky")``.
-
-    loky keeps one reusable executor per process and joblib assumes it built it: an
-    executor made by ``get_reusable_executor`` directly breaks a later
-    ``joblib.Parallel`` (``vzb.sweep(n_jobs=2)``) in the same kernel, and different
-    settings would make each restart the other's workers. Asking joblib for it keeps
-    one shared pool of workers for jobs and direct sweeps alike.
-    """
-    import joblib
-
-    parallel = joblib.Parallel(n_jobs=max_workers, backend="loky")
-    try:
-        with parallel:
-            executor = parallel._backend._workers
-    except Exception:  # a joblib without these internals: plain loky
-        executor = None
-    if executor is None:
-        from joblib.externals.loky import get_reusable_executor
-
-        executor = get_reusable_executor(max_workers=max_workers)
-    return executor
-
-
-def _is_loky(executor: cf.Executor) -> bool:
-    return type(executor).__module__.startswith("joblib.externals.loky")
+            self._finished.notify_all()
 
 
 def _tb(exc: BaseException) -> str:
@@ -911,4 +799,4 @@ def _tb(exc: BaseException) -> str:
 
 def _error_of(exc: BaseException, unit: int | None = None) -> dict:
     where = f" in unit {unit}" if unit is not None else ""
-    return {"type": type(exc).__name__, "message": f"{exc}{where}", "traceback": _tb(exc)}
+    return error_record(type(exc).__name__, f"{exc}{where}", _tb(exc))

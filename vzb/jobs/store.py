@@ -47,6 +47,7 @@ __all__ = [
     "TASK_FIELDS",
     "TERMINAL_STATES",
     "TaskStore",
+    "error_record",
     "new_task_id",
 ]
 
@@ -94,7 +95,12 @@ def new_task_id() -> str:
     return f"{time.time_ns() // 1_000_000:013x}-{uuid.uuid4().hex[:6]}"
 
 
-def _error(kind: str, message: str, traceback: str = "") -> dict:
+def error_record(kind: str, message: str, traceback: str = "") -> dict:
+    """A task's ``error``: plain data naming the exception type, its message and traceback.
+
+    >>> error_record("Cancelled", "Task cancelled by user")
+    {'type': 'Cancelled', 'message': 'Task cancelled by user', 'traceback': ''}
+    """
     return {"type": kind, "message": message, "traceback": traceback}
 
 
@@ -371,7 +377,7 @@ class TaskStore:
                     finished_at=now,
                     message=reason,
                     cancel_requested=True,
-                    error=_error("Cancelled", reason),
+                    error=error_record("Cancelled", reason),
                     unit_progress={},
                 )
             else:
@@ -415,7 +421,7 @@ class TaskStore:
                 status, result, error, message = (
                     "cancelled",
                     None,
-                    _error("Cancelled", reason),
+                    error_record("Cancelled", reason),
                     reason,
                 )
             now = time.time()

@@ -40,7 +40,7 @@ __all__ = [
     "UnitContext",
     "backtest_symbol",
     "build_units",
-    "chunk_size_for",
+    "combine_units",
     "execute",
     "finalize",
     "plain_data",
@@ -48,11 +48,21 @@ __all__ = [
     "save_unit_output",
     "sleep",
     "sweep_chunk",
+    "sweep_chunks",
     "sweep_table",
 ]
 
 #: Seconds between two progress writes of one unit (diskcache serialises writes).
 PROGRESS_INTERVAL = 0.25
+#: Seconds a new stage's message may wait to be written (stages of a short unit pass by
+#: too fast to see: one write covers them).
+STAGE_INTERVAL = 0.1
+#: Runs (one parameter set on one symbol) in the smallest sweep unit: about 0.25 s of
+#: work on daily candles, enough that a unit's fixed cost (saving its table, a few store
+#: writes, the hand-over to a worker) stays small beside it.
+MIN_UNIT_WORK = 2000
+#: Sweep units shrink down to ``1 / (SHORTEST * workers)`` of the parameter sets.
+SHORTEST = 8
 #: Seconds between two looks at the cancel flag.
 STOP_CHECK_INTERVAL = 0.05
 
@@ -104,21 +114,27 @@ class UnitContext:
         self.total = unit["total"]
         self.store = _store(unit["store_dir"]) if unit.get("store_dir") else None
         self.pid = os.getpid()
-        self._last_write = 0.0
-        self._last_check = 0.0
+        self._last_write = -math.inf
+        self._last_check = -math.inf
         self._fraction = 0.0
         self._message: str | None = None
+        self._new_stage = False
 
     def stage(self, fraction: float, message: str) -> None:
-        """Enter a new stage (``"loading candles"``, ``"saving"``): written at once."""
+        """Enter a new stage (``"loading candles"``, ``"saving"``); check the stop flag now.
+
+        The first stage of a unit is written at once, later ones within
+        :data:`STAGE_INTERVAL` (at the next checkpoint).
+        """
         self._message = message
+        self._new_stage = True
         self.checkpoint(fraction, force=True)
 
     def checkpoint(self, fraction: float, *, force: bool = False) -> None:
         """Report this unit's fraction done (0..1); raise :class:`Cancelled` if it must stop.
 
-        Cheap to call often: the stop flag is read at most every 50 ms and progress is
-        written at most four times a second.
+        Cheap to call often: the stop flag is read at most every 50 ms (``force``: now)
+        and progress is written at most four times a second.
         """
         self._fraction = fraction
         if self.store is None:
@@ -129,8 +145,10 @@ class UnitContext:
             reason = self.store.should_stop(self.task_id, self.attempt)
             if reason:
                 raise Cancelled(f"Task {self.task_id} unit {self.index} stopped: {reason}")
-        if force or now - self._last_write >= PROGRESS_INTERVAL:
+        interval = STAGE_INTERVAL if self._new_stage else PROGRESS_INTERVAL
+        if now - self._last_write >= interval:
             self._last_write = now
+            self._new_stage = False
             written = self.store.report(
                 self.task_id, self.attempt, self.index, fraction, self._message, pid=self.pid
             )
@@ -150,17 +168,21 @@ def execute(unit: Mapping[str, Any]) -> dict:
     """Run one unit (in a worker process) and save its output.
 
     Returns ``{"output": object}`` when the unit has no store (remote workers), else
-    ``{"saved": bool}`` (False when the write was stale: another attempt owns the task).
+    ``{"saved": bool}`` (False when the write was stale: another attempt owns the task)
+    and, for a table, ``"table"``: the runner then combines the tables it holds without
+    reading them back (the saved copy is for a runner that has to resume the task).
     Raises :class:`Cancelled` when the task had to stop.
     """
     context = UnitContext(unit)
     function = resolve_function(unit["function"])
-    context.checkpoint(0.0, force=True)
+    context.checkpoint(0.0, force=True)  # stopped already? (the first write, worker pid)
     output = function(context, **unit.get("kwargs", {}))
     if context.store is None:
         return {"output": output}
     info = save_unit_output(context.store, unit, output)
     record = context.store.finish_unit(unit["task_id"], unit["attempt"], unit["index"], info)
+    if record is not None and info["format"] == "table":
+        return {"saved": True, "table": output}
     return {"saved": record is not None}
 
 
@@ -280,8 +302,12 @@ def sweep_chunk(
     return table
 
 
-def build_units(kind: str, spec: Mapping[str, Any]) -> list[dict]:
+def build_units(
+    kind: str, spec: Mapping[str, Any], *, sets: Sequence[Mapping[str, Any]] | None = None
+) -> list[dict]:
     """Split a task spec into unit descriptions ``{"function", "kwargs"}`` (deterministic).
+
+    ``sets``: a sweep's parameter sets when the caller has them already.
 
     >>> units = build_units("units", {"function": "vzb.jobs.units:sleep",
     ...                               "units": [{"seconds": 0}, {"seconds": 0}]})
@@ -311,13 +337,16 @@ def build_units(kind: str, spec: Mapping[str, Any]) -> list[dict]:
     if kind == "sweep":
         from vzb.engine import parameter_sets
 
-        sets = parameter_sets(
-            spec["strategy"], spec["grid"], n_iter=spec.get("n_iter"), seed=spec.get("seed")
+        if sets is None:
+            sets = parameter_sets(
+                spec["strategy"], spec["grid"], n_iter=spec.get("n_iter"), seed=spec.get("seed")
+            )
+        chunks = sweep_chunks(
+            sets,
+            chunk_size=spec.get("chunk_size"),
+            workers=spec.get("workers") or 1,
+            symbols=len(spec["symbols"]),
         )
-        size = max(int(spec.get("chunk_size") or 1), 1)
-        # keep sets sharing a volume profile together (as vzb.engine.sweep does): the
-        # engine computes a profile once per group. "set_indices" restores the order.
-        order = sorted(range(len(sets)), key=lambda k: _profile_key(sets[k]))
         return [
             {
                 "function": "vzb.jobs.units:sweep_chunk",
@@ -329,7 +358,7 @@ def build_units(kind: str, spec: Mapping[str, Any]) -> list[dict]:
                 },
                 "set_indices": chunk,
             }
-            for chunk in (order[i : i + size] for i in range(0, len(order), size))
+            for chunk in chunks
         ]
     if kind == "units":
         return [{"function": spec["function"], "kwargs": dict(k)} for k in spec["units"]]
@@ -361,39 +390,58 @@ FINALIZE = -1
 
 
 def finalize(store_dir: str, task_id: str, attempt: int) -> dict:
-    """Combine a task's finished units into its result; return the JSON summary.
+    """Combine a task's finished units into its result (in a worker); return its summary.
+
+    See :func:`combine_units`, which the runner calls directly when it holds the outputs.
+    """
+    return combine_units(_store(store_dir), task_id, attempt)[0]
+
+
+def combine_units(
+    store: TaskStore,
+    task_id: str,
+    attempt: int,
+    *,
+    units: Sequence[Mapping[str, Any]] | None = None,
+    tables: Mapping[int, Any] | None = None,
+) -> tuple[dict, Any]:
+    """Combine a task's finished units into its result; return ``(summary, result)``.
 
     A backtest's per-symbol results are combined (``vzb.engine.combine``) and saved; a
     sweep's chunk tables are put back in grid order and saved as one Parquet table.
-    Runs in a worker so that the notebook kernel stays responsive.
+    ``units`` (the task's :func:`build_units`) and ``tables`` (unit index -> chunk
+    table already in memory) spare rebuilding and re-reading what the caller has; any
+    table missing there is read from its Parquet file.
     """
-    store = _store(store_dir)
     record = store.get(task_id)
     if record["attempt"] != attempt or record["status"] != "running":
         raise Cancelled(f"Task {task_id} attempt {attempt} is stale")
-    specs = build_units(record["kind"], record["spec"])
+    specs = build_units(record["kind"], record["spec"]) if units is None else units
     found = store.units(task_id)
     ordered = [found[i] for i in range(len(specs))]
     target = store.result_dir(task_id)
-    store.update(task_id, {"attempt": attempt}, message="computing stats")
     if record["kind"] == "units":
-        return {"values": [u.get("value") for u in ordered]}
+        values = [u.get("value") for u in ordered]
+        return {"values": values}, values
     if record["kind"] == "sweep":
         from vzb.results import load_table, save_table
 
+        store.update(task_id, {"attempt": attempt}, message="saving the table")
+        tables = tables or {}
         table = sweep_table(
-            [load_table(u["path"]) for u in ordered],
+            [tables[i] if i in tables else load_table(u["path"]) for i, u in enumerate(ordered)],
             [spec["set_indices"] for spec in specs],
             len(record["spec"]["symbols"]),
         )
-        store.update(task_id, {"attempt": attempt}, message="saving")
         path = save_table(table, os.path.join(target, "sweep.parquet"))
-        return {"path": path, "rows": len(table), "columns": [str(c) for c in table.columns]}
+        summary = {"path": path, "rows": len(table), "columns": [str(c) for c in table.columns]}
+        return summary, table
     if len(ordered) == 1 and "summary" in ordered[0]:
-        return {**ordered[0]["summary"], "path": ordered[0]["path"]}
+        return {**ordered[0]["summary"], "path": ordered[0]["path"]}, None
     from vzb.engine import combine
     from vzb.results import load_result, save_result
 
+    store.update(task_id, {"attempt": attempt}, message="computing stats")
     results = {
         spec["kwargs"]["symbol"]: load_result(unit["path"])
         for spec, unit in zip(specs, ordered, strict=True)
@@ -401,7 +449,7 @@ def finalize(store_dir: str, task_id: str, attempt: int) -> dict:
     result = combine(results)
     store.update(task_id, {"attempt": attempt}, message="saving")
     path = save_result(result, os.path.join(target, "result"))
-    return plain_data({**result.to_dict(), "path": path})
+    return plain_data({**result.to_dict(), "path": path}), result
 
 
 def plain_data(value: Any) -> Any:
@@ -423,13 +471,70 @@ def plain_data(value: Any) -> Any:
 
 
 def _profile_key(params: Mapping[str, Any]) -> tuple:
-    return tuple(str(params.get(p)) for p in ("volume_window", "num_bins"))
+    """Parameter sets with equal keys share a volume profile."""
+    return (params.get("volume_window"), params.get("num_bins"))
 
 
-def chunk_size_for(n_sets: int, max_workers: int, *, per_worker: int = 4) -> int:
-    """Parameter sets per sweep unit: about ``per_worker`` units per worker.
+def _heavier_first(key: tuple) -> tuple:
+    """Sort key: a longer window or more bins costs more (numbers compare as numbers)."""
+    return tuple((0, v, "") if isinstance(v, int | float) else (1, 0, str(v)) for v in key)
 
-    >>> chunk_size_for(1000, 2)
-    125
+
+def sweep_chunks(
+    sets: Sequence[Mapping[str, Any]],
+    *,
+    chunk_size: int | None = None,
+    workers: int = 1,
+    symbols: int = 1,
+) -> list[list[int]]:
+    """Cut a sweep's parameter sets into units: lists of indices into ``sets``.
+
+    Sets that share a volume profile stay together, heaviest profiles (longest windows)
+    first. With ``chunk_size`` each unit holds that many sets. Without:
+
+    - a small sweep (under ``workers * MIN_UNIT_WORK`` runs of one set on one symbol)
+      is dealt into one unit per worker, alternating heavy and light profiles, as a
+      direct :func:`vzb.sweep` would split it: more units would only add fixed costs;
+    - a larger one gets units that shrink as the sweep goes on (guided scheduling):
+      each takes ``1 / (2 * workers)`` of the sets still left, down to
+      ``1 / (SHORTEST * workers)`` of them all (and at least ``MIN_UNIT_WORK`` runs), so
+      the first units are large (few units, little fixed cost) and the last ones small
+      (no worker idles long at the end while another finishes a large unit).
+
+    >>> sets = [{"volume_window": w, "top_percentile": p} for w in range(5, 505)
+    ...         for p in (0.1, 0.2)]
+    >>> chunks = sweep_chunks(sets, workers=2, symbols=50)
+    >>> [len(c) for c in chunks]
+    [250, 188, 141, 106, 79, 63, 63, 63, 47]
+    >>> sets[chunks[0][0]]["volume_window"], sorted(sum(chunks, [])) == list(range(1000))
+    (504, True)
+    >>> [len(c) for c in sweep_chunks(sets[:100], workers=2)]
+    [50, 50]
+    >>> [len(c) for c in sweep_chunks(sets, chunk_size=400)]
+    [400, 400, 200]
     """
-    return max(1, math.ceil(n_sets / max(1, max_workers * per_worker)))
+    groups: dict[tuple, list[int]] = {}
+    for k, params in enumerate(sets):
+        groups.setdefault(_profile_key(params), []).append(k)
+    heavy_first = [groups[key] for key in sorted(groups, key=_heavier_first, reverse=True)]
+    order = [k for members in heavy_first for k in members]
+    if chunk_size:
+        size = max(int(chunk_size), 1)
+        return [order[i : i + size] for i in range(0, len(order), size)]
+    workers = max(int(workers), 1)
+    least = math.ceil(MIN_UNIT_WORK / max(int(symbols), 1))  # sets in the smallest unit
+    if len(order) <= workers * least:
+        dealt: list[list[int]] = [[] for _ in range(workers)]
+        for i, members in enumerate(heavy_first):  # 0, 1, .., w-1, w-1, .., 0, 0, 1, ..
+            turn = i % (2 * workers)
+            dealt[turn if turn < workers else 2 * workers - 1 - turn].extend(members)
+        return [chunk for chunk in dealt if chunk]
+    shortest = max(least, math.ceil(len(order) / (SHORTEST * workers)))
+    chunks, start = [], 0
+    while start < len(order):
+        end = start + max(shortest, math.ceil((len(order) - start) / (2 * workers)))
+        if len(order) - end < shortest / 2:  # no tiny unit at the very end
+            end = len(order)
+        chunks.append(order[start:end])
+        start = end
+    return chunks

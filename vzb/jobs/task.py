@@ -1,0 +1,60 @@
+"""A handle on one task: the runner's calls without the task id.
+
+>>> import tempfile
+>>> from vzb.jobs import JobRunner
+>>> with JobRunner(tempfile.mkdtemp(), max_workers=1) as runner:
+...     task = runner.submit_units("vzb.jobs.units:sleep", [{"seconds": 0, "value": 1}])
+...     (task.result(timeout=60), task.status()["status"], task.progress)
+([1], 'completed', 1.0)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from vzb.jobs.runner import JobRunner
+
+__all__ = ["Task"]
+
+
+class Task:
+    """A handle on one task: the same calls as the runner, without the id.
+
+    Attributes
+    ----------
+    task_id : str
+    runner : JobRunner
+    """
+
+    def __init__(self, runner: JobRunner, task_id: str):
+        self.runner = runner
+        self.task_id = task_id
+
+    def __repr__(self) -> str:
+        record = self.runner.store.get(self.task_id)
+        return (
+            f"<Task {self.task_id} {record['kind']} {record['status']} "
+            f"{record['progress']:.0%} ({record['units_done']}/{record['units_total']} units)>"
+        )
+
+    def status(self) -> dict:
+        """The task record (see :meth:`JobRunner.status`)."""
+        return self.runner.status(self.task_id)
+
+    @property
+    def progress(self) -> float:
+        """Fraction done, 0..1."""
+        return self.runner.store.get(self.task_id)["progress"]
+
+    def cancel(self, reason: str = "Task cancelled by user") -> dict:
+        """Cancel this task (see :meth:`JobRunner.cancel`)."""
+        return self.runner.cancel(self.task_id, reason=reason)
+
+    def wait(self, timeout: float | None = None) -> dict:
+        """Wait until the task finishes (see :meth:`JobRunner.wait`)."""
+        return self.runner.wait(self.task_id, timeout=timeout)
+
+    def result(self, timeout: float | None = None) -> Any:
+        """Wait and load the result (see :meth:`JobRunner.result`)."""
+        return self.runner.result(self.task_id, timeout=timeout)
