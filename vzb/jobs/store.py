@@ -34,7 +34,7 @@ import shutil
 import socket
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import diskcache
@@ -279,6 +279,28 @@ class TaskStore:
             self._bump()
         return record
 
+    def _change(
+        self, task_id: str, change: Callable[[dict], bool], *, missing_ok: bool = False
+    ) -> dict | None:
+        """Read-modify-write one task record in a transaction (the compare-and-set).
+
+        ``change(record)`` edits the record in place and returns True to write it, False
+        to leave the store untouched. Returns the record written, or None when nothing
+        was (``change`` said no, or the task is missing and ``missing_ok``).
+        """
+        key = _TASK + str(task_id)
+        with self._cache.transact(retry=True):
+            record = self._cache.get(key)
+            if record is None:
+                if missing_ok:
+                    return None
+                raise TaskNotFound(task_id)
+            if not change(record):
+                return None
+            self._cache.set(key, record)
+            self._bump()
+        return record
+
     def update(
         self, task_id: str, expect: Mapping[str, Any] | None = None, **fields
     ) -> dict | None:
@@ -287,29 +309,23 @@ class TaskStore:
         Returns the new record, or None when a field differed from ``expect`` (nothing is
         written then). A terminal task never changes.
         """
-        key = _TASK + task_id
-        with self._cache.transact(retry=True):
-            record = self._cache.get(key)
-            if record is None:
-                raise TaskNotFound(task_id)
+
+        def change(record: dict) -> bool:
             if record["status"] in TERMINAL_STATES:
-                return None
+                return False
             if expect and any(record.get(k) != v for k, v in expect.items()):
-                return None
+                return False
             record.update(fields)
-            self._cache.set(key, record)
-            self._bump()
-        return record
+            return True
+
+        return self._change(task_id, change)
 
     def claim(self, task_id: str, owner: str) -> dict | None:
         """Move a queued task owned by ``owner`` to running (attempt + 1), or return None."""
-        key = _TASK + task_id
-        with self._cache.transact(retry=True):
-            record = self._cache.get(key)
-            if record is None:
-                raise TaskNotFound(task_id)
+
+        def change(record: dict) -> bool:
             if record["status"] != "queued" or record["owner"] != owner:
-                return None
+                return False
             now = time.time()
             record.update(
                 status="running",
@@ -318,9 +334,9 @@ class TaskStore:
                 heartbeat_at=now,
                 message="starting",
             )
-            self._cache.set(key, record)
-            self._bump()
-        return record
+            return True
+
+        return self._change(task_id, change)
 
     def adopt(self, task_id: str, *, old_owner: str | None, attempt: int, owner: str, message: str):
         """Take over an orphaned task: new owner and attempt + 1 (fences the old workers).
@@ -328,23 +344,20 @@ class TaskStore:
         Only succeeds if the task is still active, owned by ``old_owner`` at ``attempt``.
         Returns the new record or None.
         """
-        key = _TASK + task_id
-        with self._cache.transact(retry=True):
-            record = self._cache.get(key)
-            if record is None:
-                raise TaskNotFound(task_id)
+
+        def change(record: dict) -> bool:
             if (
                 record["status"] not in ACTIVE_STATES
                 or record["owner"] != old_owner
                 or record["attempt"] != attempt
             ):
-                return None
+                return False
             record.update(owner=owner, message=message, unit_progress={})
             if record["status"] == "running":
                 record["attempt"] += 1
-            self._cache.set(key, record)
-            self._bump()
-        return record
+            return True
+
+        return self._change(task_id, change)
 
     def request_cancel(self, task_id: str, reason: str = "Task cancelled by user") -> dict:
         """Cancel a task: a queued task at once, a running task through its cancel flag.
@@ -359,11 +372,10 @@ class TaskStore:
         TaskStateError
             The task already finished (completed, failed or cancelled).
         """
-        key = _TASK + str(task_id)
-        with self._cache.transact(retry=True):
-            record = self._cache.get(key)
-            if record is None:
-                raise TaskNotFound(task_id)
+        seen = {}
+
+        def change(record: dict) -> bool:
+            seen["record"] = record
             status = record["status"]
             if status in TERMINAL_STATES:
                 raise TaskStateError(
@@ -371,22 +383,21 @@ class TaskStore:
                     "Only queued or running tasks can be cancelled."
                 )
             if status == "queued":
-                now = time.time()
                 record.update(
                     status="cancelled",
-                    finished_at=now,
+                    finished_at=time.time(),
                     message=reason,
                     cancel_requested=True,
                     error=error_record("Cancelled", reason),
                     unit_progress={},
                 )
-            else:
-                if record["cancel_requested"]:
-                    return record
-                record.update(cancel_requested=True, stop_reason=reason, message="cancelling")
-            self._cache.set(key, record)
-            self._bump()
-        return record
+                return True
+            if record["cancel_requested"]:
+                return False  # asked already: the first reason stays
+            record.update(cancel_requested=True, stop_reason=reason, message="cancelling")
+            return True
+
+        return self._change(task_id, change) or seen["record"]
 
     def finish(
         self,
@@ -407,40 +418,33 @@ class TaskStore:
         """
         if status not in TERMINAL_STATES:
             raise TaskStateError(f"finish() takes a terminal status, not {status!r}")
-        key = _TASK + task_id
-        with self._cache.transact(retry=True):
-            record = self._cache.get(key)
-            if record is None:
-                raise TaskNotFound(task_id)
+
+        def change(record: dict) -> bool:
             if record["status"] in TERMINAL_STATES:
-                return None
+                return False
             if attempt is not None and record["attempt"] != attempt:
-                return None
-            if status == "completed" and record["cancel_requested"]:
-                reason = record["stop_reason"] or "Task cancelled by user"
-                status, result, error, message = (
-                    "cancelled",
-                    None,
-                    error_record("Cancelled", reason),
-                    reason,
-                )
+                return False
+            final, outcome, problem, text = status, result, error, message
+            if final == "completed" and record["cancel_requested"]:
+                text = record["stop_reason"] or "Task cancelled by user"
+                final, outcome, problem = "cancelled", None, error_record("Cancelled", text)
             now = time.time()
             record.update(
-                status=status,
+                status=final,
                 finished_at=now,
                 heartbeat_at=now,
-                result=dict(result) if result is not None else None,
-                error=dict(error) if error is not None else None,
+                result=dict(outcome) if outcome is not None else None,
+                error=dict(problem) if problem is not None else None,
                 unit_progress={},
             )
-            if status == "completed":
+            if final == "completed":
                 record["progress"] = 1.0
-                record["message"] = message or "completed"
+                record["message"] = text or "completed"
             else:
-                record["message"] = message or (error or {}).get("message") or status
-            self._cache.set(key, record)
-            self._bump()
-        return record
+                record["message"] = text or (problem or {}).get("message") or final
+            return True
+
+        return self._change(task_id, change)
 
     def report(
         self,
@@ -456,24 +460,20 @@ class TaskStore:
         Returns the new record, or None when the write was stale (task finished, or
         another attempt owns it): the worker should stop then.
         """
-        key = _TASK + task_id
-        with self._cache.transact(retry=True):
-            record = self._cache.get(key)
-            if record is None or record["status"] != "running" or record["attempt"] != attempt:
-                return None
+
+        def change(record: dict) -> bool:
+            if record["status"] != "running" or record["attempt"] != attempt:
+                return False
             progress = dict(record["unit_progress"])
             progress[str(unit)] = min(max(float(fraction), 0.0), 1.0)
-            record["unit_progress"] = progress
-            total = max(record["units_total"], 1)
-            record["progress"] = min((record["units_done"] + sum(progress.values())) / total, 1.0)
-            record["heartbeat_at"] = time.time()
+            _set_progress(record, progress)
             if pid is not None:
                 record["worker_pid"] = pid
             if message is not None and not record["cancel_requested"]:
                 record["message"] = message
-            self._cache.set(key, record)
-            self._bump()
-        return record
+            return True
+
+        return self._change(task_id, change, missing_ok=True)
 
     def finish_unit(
         self, task_id: str, attempt: int, unit: int, output: Mapping[str, Any]
@@ -482,26 +482,22 @@ class TaskStore:
 
         Returns the new task record, or None when the write was stale.
         """
-        key = _TASK + task_id
         unit_key = f"{_UNIT}{task_id}:{unit}"
-        with self._cache.transact(retry=True):
-            record = self._cache.get(key)
-            if record is None or record["status"] != "running" or record["attempt"] != attempt:
-                return None
+
+        def change(record: dict) -> bool:
+            if record["status"] != "running" or record["attempt"] != attempt:
+                return False
             progress = dict(record["unit_progress"])
             progress.pop(str(unit), None)
-            if self._cache.get(unit_key) is None:
+            if self._cache.get(unit_key) is None:  # in the same transaction
                 self._cache.set(unit_key, dict(output, attempt=attempt))
                 record["units_done"] += 1
-            total = max(record["units_total"], 1)
-            record["unit_progress"] = progress
-            record["progress"] = min((record["units_done"] + sum(progress.values())) / total, 1.0)
-            record["heartbeat_at"] = time.time()
+            _set_progress(record, progress)
             if not record["cancel_requested"]:
                 record["message"] = f"{record['units_done']}/{record['units_total']} units done"
-            self._cache.set(key, record)
-            self._bump()
-        return record
+            return True
+
+        return self._change(task_id, change, missing_ok=True)
 
     def should_stop(self, task_id: str, attempt: int) -> str | None:
         """Why a unit of ``task_id`` at ``attempt`` should stop now, or None to go on."""
@@ -599,3 +595,11 @@ class TaskStore:
             shutil.rmtree(self.result_dir(task_id), ignore_errors=True)
             removed += 1
         return removed
+
+
+def _set_progress(record: dict, unit_progress: dict) -> None:
+    """Progress = (finished units + fractions of running ones) / units; a heartbeat too."""
+    record["unit_progress"] = unit_progress
+    total = max(record["units_total"], 1)
+    record["progress"] = min((record["units_done"] + sum(unit_progress.values())) / total, 1.0)
+    record["heartbeat_at"] = time.time()
