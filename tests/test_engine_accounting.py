@@ -199,3 +199,14 @@ def test_checkpoint_is_called_and_its_exception_propagates():
     seen = []
     backtest(both, checkpoint=seen.append)
     assert seen == [0.5]
+
+
+def test_an_account_run_down_to_nothing_gives_results_not_an_error():
+    # about 1,000 trades each keeping ~12% of the money: equity underflows to 0, and the
+    # ratios that divide by it are NaN instead of a ZeroDivisionError from the kernels
+    candles = vzb.synthetic_candles(2_000, seed=3, timeframe="1h")
+    result = vzb.backtest(candles, fees=0.49, slippage=0.49)
+    assert result.stats["# Trades"] > 500
+    assert result.stats["Return [%]"] == -100.0
+    assert abs(result.stats["Equity Final [$]"]) < 1e-300
+    assert len(result.positions) == result.stats["# Trades"]

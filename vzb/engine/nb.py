@@ -5,6 +5,9 @@ Arrays in, arrays out; the Python layer (:mod:`vzb.engine.backtest`,
 the facts of a series the stats need travel as one float64 array built once by
 :func:`kernel_options` (layout :data:`KERNEL_OPTIONS`), so every kernel signature stays
 short. Positions are records of :data:`POSITION_DTYPE` written into a preallocated array.
+The accounting and stats kernels divide as IEEE does (``error_model="numpy"``): an
+account run down to exactly 0 (equity underflows after very many losing trades) gives
+NaN ratios from then on instead of raising ``ZeroDivisionError``.
 
 Accounting (see :func:`vzb.engine.backtest.backtest` for the full rules):
 entry fill = price * (1 + slippage); quantity = size * cash / (entry fill * (1 + fees));
@@ -131,7 +134,7 @@ def kernel_options(
     return np.array([float(values.get(k, options.get(k, 0.0))) for k in KERNEL_OPTIONS])
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _exit_nb(records, count, t, price, reason, qty, entry_fill, opts):
     """Write the exit of position ``count`` at ``price``; returns the cash it brings."""
     fees = opts[FEES]
@@ -149,7 +152,7 @@ def _exit_nb(records, count, t, price, reason, qty, entry_fill, opts):
     return qty * fill * (1.0 - fees)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _entry_nb(records, count, signal_bar, t, price, cash_now, opts):
     """Write the entry of position ``count`` at ``price``.
 
@@ -171,7 +174,7 @@ def _entry_nb(records, count, signal_bar, t, price, cash_now, opts):
     return entry_fill, qty, cash_left, sl_level, tp_level
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def simulate_nb(open, high, low, close, signals, hold, opts, records, equity):
     """Simulate one long position at a time; returns the number of positions written.
 
@@ -239,7 +242,7 @@ def simulate_nb(open, high, low, close, signals, hold, opts, records, equity):
     return count
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def signal_study_nb(close, signals, hold):
     """The replaced system's per-signal study: every signal traded on its own.
 
@@ -285,7 +288,7 @@ def signal_study_nb(close, signals, hold):
     )
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def stats_nb(equity, records, n_positions, n_signals, opts, out):
     """Fill ``out`` (length ``len(STAT_NAMES)``) with the stats of one run.
 
@@ -299,9 +302,11 @@ def stats_nb(equity, records, n_positions, n_signals, opts, out):
     final = equity[n - 1]
     # one pass: per-bar returns (the first against the initial cash) and the drawdown
     # against the running peak (the initial cash included)
+    # (e / peak - 1 only at a new trough: for a fixed peak > 0 it grows with e)
     prev = cash
     mean = 0.0
     peak = cash
+    trough = cash
     max_dd = 0.0
     dur = 0
     max_dur = 0
@@ -311,14 +316,17 @@ def stats_nb(equity, records, n_positions, n_signals, opts, out):
         prev = e
         if e >= peak:
             peak = e
+            trough = e
             dur = 0
         else:
             dur += 1
             if dur > max_dur:
                 max_dur = dur
-            dd = e / peak - 1.0
-            if dd < max_dd:
-                max_dd = dd
+            if e < trough:
+                trough = e
+                dd = e / peak - 1.0
+                if dd < max_dd:
+                    max_dd = dd
     mean /= n
     prev = cash
     var = 0.0
