@@ -51,7 +51,7 @@ from vzb.engine.options import validate_options
 from vzb.engine.result import POSITION_COLUMNS, BacktestResult
 from vzb.engine.stats import STAT_NAMES, bars_per_year, calendar_days, stats_series
 from vzb.errors import CandleError, ParameterError
-from vzb.strategies._signals import candle_arrays, chunk_size_for
+from vzb.strategies._signals import candle_arrays, chunk_size_for, column_arrays
 from vzb.strategies.registry import Strategy, get_strategy
 from vzb.strategies.volume_zone_breakout import run_kernel
 
@@ -73,7 +73,7 @@ def candles_fingerprint(candles: pd.DataFrame) -> str:
         digest.update(np.ascontiguousarray(index.as_unit("ns").asi8).tobytes())
     else:
         digest.update(np.ascontiguousarray(np.asarray(index, dtype=np.int64)).tobytes())
-    for column in candle_arrays(candles):
+    for column in column_arrays(candles):
         digest.update(column.tobytes())
     return digest.hexdigest()
 
@@ -143,16 +143,11 @@ def _backtest_one(
     fraction: tuple[float, float] = (0.0, 1.0),
 ) -> BacktestResult:
     started = time.perf_counter()
-    arrays = candle_arrays(candles)
+    arrays = candle_arrays(candles, symbol=symbol)  # checks index order and finite values
     n = len(arrays[0])
     if n == 0:
         raise CandleError(f"candles for {symbol!r} are empty; load a date range with candles")
     index = candles.index
-    if not isinstance(index, pd.DatetimeIndex):
-        raise CandleError(
-            f"candles for {symbol!r} need a DatetimeIndex named 'timestamp'; "
-            "load them with vzb.read_candles or vzb.validate_candles"
-        )
     signals, resistance = _strategy_signals(strategy, params, arrays, checkpoint, fraction)
     hold = int(params.get("hold_period_bars", 1))
     o, h, lo, c, _ = arrays

@@ -257,7 +257,7 @@ def sweep_stats(
     blocks = []
     n_sym = len(frames)
     for s, (symbol, frame) in enumerate(frames.items()):
-        arrays = candle_arrays(frame)
+        arrays = candle_arrays(frame, symbol=symbol)  # checks order and finite values
         if len(arrays[0]) == 0:
             raise CandleError(f"candles for {symbol!r} are empty")
         cp = None
