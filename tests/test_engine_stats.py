@@ -171,3 +171,40 @@ def test_bars_per_year_is_the_median_spacing_for_regular_and_gappy_indexes():
     )
     assert bars_per_year(mostly_daily) == 365.0
     assert bars_per_year(hourly[:1]) == 365.0
+
+
+def _assert_counts_are_ints(stats: pd.Series) -> None:
+    for name in stats_module.COUNT_STATS:
+        assert type(stats[name]) is int, (name, stats[name])
+    assert type(stats["Win Rate [%]"]) is float
+
+
+def test_count_stats_are_ints_in_backtest_combine_and_to_dict():
+    candles = {"BTC_USD": vzb.load_sample("BTC_USD"), "ETH_USD": vzb.load_sample("ETH_USD")}
+    result = vzb.backtest(candles, fees=0.0005)
+    _assert_counts_are_ints(result.stats)
+    for per in result.per_symbol.values():
+        _assert_counts_are_ints(per.stats)
+    _assert_counts_are_ints(combine(result.per_symbol).stats)
+    assert result.stats["# Trades"] == len(result.positions)
+    assert "# Trades     " in repr(result.stats) and ".0\n" not in repr(result.stats[["# Trades"]])
+    summary = json.loads(json.dumps(result.to_dict()))["stats"]
+    for name in stats_module.COUNT_STATS:
+        assert type(summary[name]) is int, name
+    assert json.dumps(result.to_dict()["stats"]["# Trades"]) == str(len(result.positions))
+
+
+def test_count_stats_are_int64_columns_in_sweep_tables():
+    candles = {"BTC_USD": vzb.load_sample("BTC_USD"), "ETH_USD": vzb.load_sample("ETH_USD")}
+    grid = {"volume_window": [10, 20], "num_bins": [5, 20]}
+    for table in (
+        vzb.sweep(candles, "volume_zone_breakout", grid),
+        vzb.sweep(candles, "volume_long_candle", {"vol_ma_window": [5, 20]}),
+    ):
+        for name in stats_module.COUNT_STATS:
+            assert table[name].dtype == np.int64, name
+        assert table["Win Rate [%]"].dtype == np.float64
+    alone = vzb.backtest(candles["ETH_USD"], params={"volume_window": 20, "num_bins": 5})
+    table = vzb.sweep(candles, "volume_zone_breakout", grid)
+    row = table[(table.symbol == "ETH_USD") & (table.volume_window == 20) & (table.num_bins == 5)]
+    assert row["# Trades"].item() == alone.stats["# Trades"]

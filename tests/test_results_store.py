@@ -14,6 +14,9 @@ from vzb.results import load_result, load_table, save_result, save_table
 
 def assert_results_equal(a, b):
     pd.testing.assert_series_equal(a.stats, b.stats)
+    # counts stay ints, ratios floats: 329, not 329.0
+    assert [type(v) for v in a.stats] == [type(v) for v in b.stats]
+    assert type(b.stats["# Trades"]) is int
     pd.testing.assert_frame_equal(a.positions, b.positions)
     pd.testing.assert_series_equal(a.equity, b.equity)
     pd.testing.assert_series_equal(a.drawdown, b.drawdown)

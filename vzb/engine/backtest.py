@@ -355,10 +355,7 @@ def combine(results: Mapping[str, BacktestResult], *, cash: float | None = None)
         out[25] = float(np.nanmin(study[:, 3]))
     else:
         out[23:27] = np.nan
-    head = pd.Series(
-        [index[0], index[-1], index[-1] - index[0]], index=["Start", "End", "Duration"]
-    )
-    stats = pd.concat([head.astype(object), pd.Series(out, index=list(STAT_NAMES)).astype(object)])
+    stats = stats_series(out, index)
     options = dict(first.options)
     options["cash"] = total_cash
     fingerprint = hashlib.sha256(

@@ -78,7 +78,11 @@ import pandas as pd
 
 from vzb.engine.nb import STAT_NAMES, constant_step_nb
 
-__all__ = ["STAT_NAMES", "bars_per_year", "calendar_days", "stats_series"]
+__all__ = ["COUNT_STATS", "STAT_NAMES", "bars_per_year", "calendar_days", "stats_series"]
+
+#: stats that count things: ints in the stats Series, int64 columns in sweep tables
+COUNT_STATS = ("Max. Drawdown Duration [bars]", "# Trades", "# Signals", "Signal Samples")
+_COUNT_POSITIONS = frozenset(STAT_NAMES.index(name) for name in COUNT_STATS)
 
 
 def bars_per_year(index: pd.Index) -> float:
@@ -108,8 +112,19 @@ def calendar_days(index: pd.Index) -> float:
 
 
 def stats_series(values: np.ndarray, index: pd.Index) -> pd.Series:
-    """The stats Series: Start, End, Duration, then ``values`` under ``STAT_NAMES``."""
+    """The stats Series: Start, End, Duration, then ``values`` under ``STAT_NAMES``.
+
+    An object Series (as in backtesting.py): timestamps, a Timedelta, Python floats,
+    and Python ints for the counts in :data:`COUNT_STATS`.
+
+    >>> import numpy as np, pandas as pd
+    >>> index = pd.date_range("2024-01-01", periods=3, tz="UTC")
+    >>> stats = stats_series(np.arange(len(STAT_NAMES), dtype=float), index)
+    >>> stats["# Trades"], stats["Win Rate [%]"], str(stats["Duration"])
+    (11, 12.0, '2 days 00:00:00')
+    """
     head = [index[0], index[-1], index[-1] - index[0]]
-    return pd.Series(
-        [*head, *values.tolist()], index=["Start", "End", "Duration", *STAT_NAMES], dtype=object
-    )
+    body = values.tolist()
+    for position in _COUNT_POSITIONS:
+        body[position] = int(body[position])
+    return pd.Series([*head, *body], index=["Start", "End", "Duration", *STAT_NAMES], dtype=object)

@@ -29,7 +29,7 @@ from vzb.engine.nb import (
     sweep_signals_nb,
 )
 from vzb.engine.options import validate_options
-from vzb.engine.stats import bars_per_year, calendar_days
+from vzb.engine.stats import COUNT_STATS, bars_per_year, calendar_days
 from vzb.errors import CandleError, ParameterError
 from vzb.strategies._signals import candle_arrays, chunk_size_for
 from vzb.strategies.nb import mean_volumes_nb, volume_zone_resistance_multi_nb
@@ -285,6 +285,7 @@ def sweep_stats(
         part = params.copy()
         part["symbol"] = symbol
         stats = pd.DataFrame(values, columns=list(STAT_NAMES))
+        stats = stats.astype(dict.fromkeys(COUNT_STATS, np.int64))
         parts.append(pd.concat([part, stats], axis=1))
     if not parts or not sets:
         return pd.DataFrame(columns=[*names, "symbol", *STAT_NAMES])
