@@ -221,6 +221,14 @@ def backtest(
     -------
     BacktestResult
 
+    Raises
+    ------
+    CandleError
+        For candles the kernels would get wrong without noticing: an index that is
+        not a strictly increasing ``DatetimeIndex`` (newest-first rows, duplicate
+        timestamps) or a NaN or infinite value. ``vzb.validate_candles`` sorts such
+        frames and reports the bad rows (see :func:`vzb.strategies.candle_arrays`).
+
     Examples
     --------
     >>> import vzb
