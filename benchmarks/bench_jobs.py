@@ -89,6 +89,7 @@ def compare_sweep(runner, name, symbols, timeframe, grid, workers, repeats) -> f
         f"{label:<38} {statistics.median(direct):7.3f} s / {statistics.median(job):7.3f} s"
         f"   ratio {ratio:.3f} (target <= 1.10: {'ok' if ratio <= 1.10 else 'MISSED'})"
     )
+    print(f"  runs: direct {[round(t, 3) for t in direct]}  job {[round(t, 3) for t in job]}")
     return ratio
 
 

@@ -65,6 +65,24 @@ def test_sweep_job_equals_a_direct_sweep(runner):
     direct = sweep(candles(), "volume_zone_breakout", GRID, fees=0.001)
     pd.testing.assert_frame_equal(table, direct)
     assert runner.status(task.task_id)["units_total"] > 1  # it was split
+    # the first result() hands over the table combined in memory; later ones read the file
+    pd.testing.assert_frame_equal(task.result(), table)
+    assert table is not task.result()
+
+
+def test_a_larger_sweep_is_cut_into_more_units_than_workers_and_equals_a_direct_one(runner):
+    grid = {
+        "volume_window": list(range(5, 505)),
+        "top_percentile": [0.1, 0.2, 0.3],
+        "hold_period_bars": [1, 3],
+    }  # 6000 runs (sets x symbols): three units' worth of MIN_UNIT_WORK
+    task = runner.submit_sweep("volume_long_candle", {"vol_ma_window": [5, 10]}, SYMBOLS)
+    assert runner.status(task.task_id)["units_total"] == 2  # small: one unit per worker
+    task = runner.submit_sweep("volume_zone_breakout", grid, symbols=SYMBOLS)
+    table = task.result(timeout=120)
+    record = runner.status(task.task_id)
+    assert record["units_total"] > 2 and record["units_done"] == record["units_total"]
+    pd.testing.assert_frame_equal(table, sweep(candles(), "volume_zone_breakout", grid))
 
 
 def test_random_sweep_job_is_reproducible(runner):

@@ -3,8 +3,11 @@
 A :class:`JobRunner` lives in the notebook kernel. ``submit`` validates the request,
 stores a queued task and returns at once; a dispatcher thread splits tasks into work
 units (one per symbol, or one per chunk of parameter sets) and feeds them to worker
-processes (loky's reusable executor by default), keeping only about ``max_workers``
-units inside the executor, because a future handed to loky cannot be taken back.
+processes (loky's reusable executor by default), keeping only :data:`LOOKAHEAD` units
+per worker inside the executor, because a future handed to loky cannot be taken back.
+Each unit saves its output under the store before it counts as done, so a runner that
+dies loses no finished unit; the runner combines a task's outputs when the last one is
+in (a sweep's tables from memory) and writes the result.
 The :class:`~vzb.jobs.store.TaskStore` is the single source of truth: anything (a
 ``JobPanel``, ``vzb jobs list`` in a terminal, a second notebook) reads it.
 
@@ -38,7 +41,7 @@ from vzb.errors import ParameterError, TaskStateError
 from vzb.jobs.executors import is_local, kill_workers, shared_loky_executor
 from vzb.jobs.requests import backtest_spec, sweep_spec, units_spec
 from vzb.jobs.store import TERMINAL_STATES, TaskStore, error_record
-from vzb.jobs.task import Task
+from vzb.jobs.task import Task, task_table
 from vzb.jobs.units import (
     FINALIZE,
     Cancelled,
@@ -105,8 +108,9 @@ class JobRunner:
     store : TaskStore or str or os.PathLike, optional
         The task store or its directory. Default ``$VZB_HOME`` or ``./.vzb``.
     max_workers : int, optional
-        Worker processes (default: the number of CPUs). At most this many units are
-        inside the executor at any time.
+        Worker processes (default: the number of CPUs). At most :data:`LOOKAHEAD` times
+        this many units are inside the executor at any time, and a new task starts only
+        while fewer than this many are.
     executor : concurrent.futures.Executor, optional
         Where units run. Default: ``joblib.externals.loky.get_reusable_executor``. A dask
         ``distributed`` client's ``client.get_executor()`` works too.
@@ -314,7 +318,7 @@ class JobRunner:
             Still unfinished after ``timeout`` seconds (the task goes on).
         """
         deadline = None if timeout is None else time.monotonic() + timeout
-        delay = 0.002
+        delay = 0.001
         while True:
             record = self.store.get(task_id)
             if record["status"] in TERMINAL_STATES:
@@ -325,10 +329,12 @@ class JobRunner:
                     f"Task {task_id} still {record['status']} after {timeout:g} s "
                     f"({record['progress']:.0%}); it goes on: wait again or cancel it"
                 )
-            # woken at once when this runner ends a task; the store is polled for the rest
             with self._finished:
+                # a task of this runner: woken the moment it ends here (a look at the store
+                # now and then is enough); another runner's: poll the store
+                ours = task_id in self._runs
+                delay = min(delay * 2, 0.25 if ours else 0.02)
                 self._finished.wait(delay if left is None else min(delay, left))
-            delay = min(delay * 2, 0.01)
 
     def result(self, task_id: str, timeout: float | None = None):
         """Wait for the task and load its result from disk.
@@ -362,46 +368,8 @@ class JobRunner:
         return summary["values"]
 
     def tasks(self, status: str | Iterable[str] | None = None, strategy: str | None = None):
-        """The store's tasks as a DataFrame, newest first."""
-        import pandas as pd
-
-        rows = []
-        for r in self.store.tasks(status=status, strategy=strategy):
-            spec = r["spec"]
-            rows.append(
-                {
-                    "task_id": r["task_id"],
-                    "kind": r["kind"],
-                    "strategy": spec.get("strategy") or spec.get("function"),
-                    "symbols": ",".join(spec.get("symbols") or []),
-                    "status": r["status"],
-                    "progress": r["progress"],
-                    "units_done": r["units_done"],
-                    "units_total": r["units_total"],
-                    "message": r["message"],
-                    "created_at": r["created_at"],
-                    "started_at": r["started_at"],
-                    "finished_at": r["finished_at"],
-                }
-            )
-        columns = [
-            "task_id",
-            "kind",
-            "strategy",
-            "symbols",
-            "status",
-            "progress",
-            "units_done",
-            "units_total",
-            "message",
-            "created_at",
-            "started_at",
-            "finished_at",
-        ]
-        frame = pd.DataFrame(rows, columns=columns)
-        for name in ("created_at", "started_at", "finished_at"):
-            frame[name] = pd.to_datetime(frame[name].astype("float64"), unit="s", utc=True)
-        return frame
+        """The store's tasks as a DataFrame, newest first (see :func:`task_table`)."""
+        return task_table(self.store.tasks(status=status, strategy=strategy))
 
     # -- cancelling -----------------------------------------------------------------------
     def cancel(self, task_id: str, reason: str = "Task cancelled by user") -> dict:

@@ -1,4 +1,4 @@
-"""A handle on one task: the runner's calls without the task id.
+"""A handle on one task (the runner's calls without the task id), and a table of tasks.
 
 >>> import tempfile
 >>> from vzb.jobs import JobRunner
@@ -10,12 +10,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from vzb.jobs.runner import JobRunner
 
-__all__ = ["Task"]
+__all__ = ["TASK_COLUMNS", "Task", "task_table"]
+
+#: The columns of :func:`task_table`.
+TASK_COLUMNS = (
+    "task_id",
+    "kind",
+    "strategy",
+    "symbols",
+    "status",
+    "progress",
+    "units_done",
+    "units_total",
+    "message",
+    "created_at",
+    "started_at",
+    "finished_at",
+)
 
 
 class Task:
@@ -58,3 +77,24 @@ class Task:
     def result(self, timeout: float | None = None) -> Any:
         """Wait and load the result (see :meth:`JobRunner.result`)."""
         return self.runner.result(self.task_id, timeout=timeout)
+
+
+def task_table(records: Iterable[dict]) -> pd.DataFrame:
+    """Task records as a DataFrame: one row each, :data:`TASK_COLUMNS`, times in UTC.
+
+    >>> task_table([]).columns[:4].tolist()
+    ['task_id', 'kind', 'strategy', 'symbols']
+    """
+    import pandas as pd
+
+    rows = []
+    for record in records:
+        spec = record["spec"]
+        row = {name: record.get(name) for name in TASK_COLUMNS}
+        row["strategy"] = spec.get("strategy") or spec.get("function")
+        row["symbols"] = ",".join(spec.get("symbols") or [])
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=list(TASK_COLUMNS))
+    for name in ("created_at", "started_at", "finished_at"):
+        frame[name] = pd.to_datetime(frame[name].astype("float64"), unit="s", utc=True)
+    return frame

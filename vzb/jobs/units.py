@@ -57,12 +57,12 @@ PROGRESS_INTERVAL = 0.25
 #: Seconds a new stage's message may wait to be written (stages of a short unit pass by
 #: too fast to see: one write covers them).
 STAGE_INTERVAL = 0.1
-#: Runs (one parameter set on one symbol) in the smallest sweep unit: about 0.25 s of
-#: work on daily candles, enough that a unit's fixed cost (saving its table, a few store
+#: Runs (one parameter set on one symbol of daily candles) in the smallest sweep unit:
+#: about 0.25 s of work, enough that a unit's fixed cost (saving its table, a few store
 #: writes, the hand-over to a worker) stays small beside it.
 MIN_UNIT_WORK = 2000
 #: Sweep units shrink down to ``1 / (SHORTEST * workers)`` of the parameter sets.
-SHORTEST = 8
+SHORTEST = 32
 #: Seconds between two looks at the cancel flag.
 STOP_CHECK_INTERVAL = 0.05
 
@@ -346,6 +346,7 @@ def build_units(
             chunk_size=spec.get("chunk_size"),
             workers=spec.get("workers") or 1,
             symbols=len(spec["symbols"]),
+            timeframe=spec.get("timeframe") or "1d",
         )
         return [
             {
@@ -470,13 +471,18 @@ def plain_data(value: Any) -> Any:
     return value
 
 
+#: Parameters whose equal values let the engine share work between sets (a volume
+#: profile, a mean volume), as ``vzb.engine.sweep`` groups them.
+SHARED_WORK = ("volume_window", "num_bins", "include_wicks", "vol_ma_window")
+
+
 def _profile_key(params: Mapping[str, Any]) -> tuple:
-    """Parameter sets with equal keys share a volume profile."""
-    return (params.get("volume_window"), params.get("num_bins"))
+    """Parameter sets with equal keys share precomputed work in the engine."""
+    return tuple(params.get(name) for name in SHARED_WORK)
 
 
 def _heavier_first(key: tuple) -> tuple:
-    """Sort key: a longer window or more bins costs more (numbers compare as numbers)."""
+    """Sort key: longer windows, more bins cost more (numbers compare as numbers)."""
     return tuple((0, v, "") if isinstance(v, int | float) else (1, 0, str(v)) for v in key)
 
 
@@ -486,28 +492,34 @@ def sweep_chunks(
     chunk_size: int | None = None,
     workers: int = 1,
     symbols: int = 1,
+    timeframe: str = "1d",
 ) -> list[list[int]]:
     """Cut a sweep's parameter sets into units: lists of indices into ``sets``.
 
-    Sets that share a volume profile stay together, heaviest profiles (longest windows)
-    first. With ``chunk_size`` each unit holds that many sets. Without:
+    Sets that share work in the engine (a volume profile: :data:`SHARED_WORK`) stay
+    together. Their cost differs a lot (a 400-bar window costs several times a 10-bar
+    one), so:
 
-    - a small sweep (under ``workers * MIN_UNIT_WORK`` runs of one set on one symbol)
-      is dealt into one unit per worker, alternating heavy and light profiles, as a
-      direct :func:`vzb.sweep` would split it: more units would only add fixed costs;
-    - a larger one gets units that shrink as the sweep goes on (guided scheduling):
-      each takes ``1 / (2 * workers)`` of the sets still left, down to
-      ``1 / (SHORTEST * workers)`` of them all (and at least ``MIN_UNIT_WORK`` runs), so
-      the first units are large (few units, little fixed cost) and the last ones small
-      (no worker idles long at the end while another finishes a large unit).
+    - a small sweep (under ``workers * MIN_UNIT_WORK`` runs of one set on one symbol of
+      daily candles; a run on hourly candles counts 24) is dealt into one unit per
+      worker, heaviest groups first and turn about (0, 1, 1, 0, ...), which evens out
+      the workers: more units would only add fixed costs;
+    - otherwise the groups are mixed (golden-ratio order: every stretch holds heavy and
+      light ones alike) and cut into units of ``chunk_size`` sets or, by default, units
+      that shrink as the sweep goes on (guided scheduling): each takes
+      ``1 / (2 * workers)`` of the sets still left, down to ``1 / (SHORTEST * workers)``
+      of them all and at least ``MIN_UNIT_WORK`` runs. The first units are large (few
+      units, little fixed cost), the last ones small (no worker idles long at the end
+      while another finishes a large unit).
 
     >>> sets = [{"volume_window": w, "top_percentile": p} for w in range(5, 505)
     ...         for p in (0.1, 0.2)]
-    >>> chunks = sweep_chunks(sets, workers=2, symbols=50)
+    >>> chunks = sweep_chunks(sets, workers=2, symbols=2, timeframe="1h")
     >>> [len(c) for c in chunks]
-    [250, 188, 141, 106, 79, 63, 63, 63, 47]
-    >>> sets[chunks[0][0]]["volume_window"], sorted(sum(chunks, [])) == list(range(1000))
-    (504, True)
+    [250, 188, 141, 106, 79, 59, 45, 42, 42, 48]
+    >>> windows = [sets[k]["volume_window"] for k in chunks[0]]
+    >>> min(windows) < 20 and max(windows) > 490, sorted(sum(chunks, [])) == list(range(1000))
+    (True, True)
     >>> [len(c) for c in sweep_chunks(sets[:100], workers=2)]
     [50, 50]
     >>> [len(c) for c in sweep_chunks(sets, chunk_size=400)]
@@ -517,18 +529,22 @@ def sweep_chunks(
     for k, params in enumerate(sets):
         groups.setdefault(_profile_key(params), []).append(k)
     heavy_first = [groups[key] for key in sorted(groups, key=_heavier_first, reverse=True)]
-    order = [k for members in heavy_first for k in members]
-    if chunk_size:
-        size = max(int(chunk_size), 1)
-        return [order[i : i + size] for i in range(0, len(order), size)]
     workers = max(int(workers), 1)
-    least = math.ceil(MIN_UNIT_WORK / max(int(symbols), 1))  # sets in the smallest unit
-    if len(order) <= workers * least:
+    from vzb.data import bars_per_year
+
+    per_set = max(int(symbols), 1) * bars_per_year(timeframe) / 365  # runs, in daily terms
+    least = math.ceil(MIN_UNIT_WORK / per_set)  # sets in the smallest unit
+    if not chunk_size and len(sets) <= workers * least and len(groups) >= workers:
         dealt: list[list[int]] = [[] for _ in range(workers)]
-        for i, members in enumerate(heavy_first):  # 0, 1, .., w-1, w-1, .., 0, 0, 1, ..
+        for i, members in enumerate(heavy_first):
             turn = i % (2 * workers)
             dealt[turn if turn < workers else 2 * workers - 1 - turn].extend(members)
         return [chunk for chunk in dealt if chunk]
+    mixed = sorted(range(len(heavy_first)), key=lambda i: (i * _GOLDEN) % 1.0)
+    order = [k for i in mixed for k in heavy_first[i]]
+    if chunk_size or len(sets) <= workers * least:  # fixed size, or a few big groups
+        size = int(chunk_size) if chunk_size else math.ceil(len(order) / workers)
+        return [order[i : i + size] for i in range(0, len(order), size)]
     shortest = max(least, math.ceil(len(order) / (SHORTEST * workers)))
     chunks, start = [], 0
     while start < len(order):
@@ -538,3 +554,6 @@ def sweep_chunks(
         chunks.append(order[start:end])
         start = end
     return chunks
+
+
+_GOLDEN = (5**0.5 - 1) / 2
