@@ -427,6 +427,7 @@ class JobRunner:
         self._stop = True
         self._wake.set()
         self._thread.join(timeout=10)
+        self._results.clear()
         self.store.unregister_runner(self.owner)
         atexit.unregister(self._at_exit)
 

@@ -525,13 +525,13 @@ def sweep_chunks(
     >>> [len(c) for c in sweep_chunks(sets, chunk_size=400)]
     [400, 400, 200]
     """
+    from vzb.data import bars_per_year
+
     groups: dict[tuple, list[int]] = {}
     for k, params in enumerate(sets):
         groups.setdefault(_profile_key(params), []).append(k)
     heavy_first = [groups[key] for key in sorted(groups, key=_heavier_first, reverse=True)]
     workers = max(int(workers), 1)
-    from vzb.data import bars_per_year
-
     per_set = max(int(symbols), 1) * bars_per_year(timeframe) / 365  # runs, in daily terms
     least = math.ceil(MIN_UNIT_WORK / per_set)  # sets in the smallest unit
     if not chunk_size and len(sets) <= workers * least and len(groups) >= workers:
