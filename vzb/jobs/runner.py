@@ -543,7 +543,7 @@ class JobRunner:
                 continue
             if run.attempt == 0:
                 if len(self._futures) >= self.max_workers:
-                    return
+                    continue  # claimed runs further on may still fill the lookahead
                 record = self.store.claim(run.task_id, self.owner)
                 if record is None:  # cancelled while queued, or adopted elsewhere
                     self._forget(run)
