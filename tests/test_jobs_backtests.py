@@ -16,6 +16,7 @@ import vzb
 from vzb.engine import backtest, sweep
 from vzb.errors import ParameterError, UnknownSymbolError
 from vzb.jobs import JobRunner, TaskStore
+from vzb.jobs.units import build_units
 from vzb.results import load_result, save_result
 
 GRID = {"volume_window": [5, 10, 20], "top_percentile": [0.1, 0.2, 0.3], "hold_period_bars": [1, 3]}
@@ -83,6 +84,14 @@ def test_a_larger_sweep_is_cut_into_more_units_than_workers_and_equals_a_direct_
     record = runner.status(task.task_id)
     assert record["units_total"] > 2 and record["units_done"] == record["units_total"]
     pd.testing.assert_frame_equal(table, sweep(candles(), "volume_zone_breakout", grid))
+
+
+def test_a_sweep_stored_before_guided_units_is_cut_as_it_was():
+    # such a task may be resumed by this version: its finished units must mean the same
+    spec = {"strategy": "volume_zone_breakout", "symbols": ["BTC_USD"], "chunk_size": 4}
+    spec["grid"] = {"volume_window": [5, 10, 20], "top_percentile": [0.1, 0.2, 0.3]}
+    units = build_units("sweep", spec)
+    assert [u["set_indices"] for u in units] == [[3, 4, 5, 6], [7, 8, 0, 1], [2]]
 
 
 def test_random_sweep_job_is_reproducible(runner):

@@ -341,13 +341,21 @@ def build_units(
             sets = parameter_sets(
                 spec["strategy"], spec["grid"], n_iter=spec.get("n_iter"), seed=spec.get("seed")
             )
-        chunks = sweep_chunks(
-            sets,
-            chunk_size=spec.get("chunk_size"),
-            workers=spec.get("workers") or 1,
-            symbols=len(spec["symbols"]),
-            timeframe=spec.get("timeframe") or "1d",
-        )
+        if "workers" in spec:
+            chunks = sweep_chunks(
+                sets,
+                chunk_size=spec.get("chunk_size"),
+                workers=spec["workers"],
+                symbols=len(spec["symbols"]),
+                timeframe=spec.get("timeframe") or "1d",
+            )
+        else:  # stored by vzb before guided units: cut as then, so a resume reuses units
+            order = sorted(
+                range(len(sets)),
+                key=lambda k: tuple(str(sets[k].get(p)) for p in ("volume_window", "num_bins")),
+            )
+            size = max(int(spec.get("chunk_size") or 1), 1)
+            chunks = [order[i : i + size] for i in range(0, len(order), size)]
         return [
             {
                 "function": "vzb.jobs.units:sweep_chunk",
