@@ -35,7 +35,7 @@ from vzb.strategies._signals import candle_arrays, chunk_size_for
 from vzb.strategies.nb import mean_volumes_nb, volume_zone_resistance_multi_nb
 from vzb.strategies.registry import Strategy, get_strategy
 
-__all__ = ["parameter_sets", "sweep", "sweep_stats"]
+__all__ = ["SHARED_WORK_PARAMETERS", "parameter_sets", "sweep", "sweep_stats"]
 
 Checkpoint = Callable[[float], None]
 _BREAKOUT_REF = "vzb.strategies.volume_zone_breakout:STRATEGY"
@@ -113,15 +113,15 @@ def _decode(position: int, axes: list[list[Any]], sizes: list[int]) -> tuple[Any
     return tuple(reversed(out))
 
 
-#: parameters whose sets share precomputed work (one volume profile or mean per group)
-_SHARED = ("volume_window", "num_bins", "include_wicks", "vol_ma_window")
+#: Parameters whose sets share precomputed work (one volume profile or mean per group).
+SHARED_WORK_PARAMETERS = ("volume_window", "num_bins", "include_wicks", "vol_ma_window")
 
 
 def _groups(sets: list[dict[str, Any]]) -> dict[tuple, list[int]]:
-    """Set indices grouped by the parameters in ``_SHARED`` (absent ones are None)."""
+    """Set indices grouped by their ``SHARED_WORK_PARAMETERS`` values (absent ones: None)."""
     groups: dict[tuple, list[int]] = {}
     for k, p in enumerate(sets):
-        groups.setdefault(tuple(p.get(name) for name in _SHARED), []).append(k)
+        groups.setdefault(tuple(p.get(name) for name in SHARED_WORK_PARAMETERS), []).append(k)
     return groups
 
 

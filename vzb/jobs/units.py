@@ -479,14 +479,9 @@ def plain_data(value: Any) -> Any:
     return value
 
 
-#: Parameters whose equal values let the engine share work between sets (a volume
-#: profile, a mean volume), as ``vzb.engine.sweep`` groups them.
-SHARED_WORK = ("volume_window", "num_bins", "include_wicks", "vol_ma_window")
-
-
-def _profile_key(params: Mapping[str, Any]) -> tuple:
+def _profile_key(params: Mapping[str, Any], shared: Sequence[str]) -> tuple:
     """Parameter sets with equal keys share precomputed work in the engine."""
-    return tuple(params.get(name) for name in SHARED_WORK)
+    return tuple(params.get(name) for name in shared)
 
 
 def _heavier_first(key: tuple) -> tuple:
@@ -504,9 +499,9 @@ def sweep_chunks(
 ) -> list[list[int]]:
     """Cut a sweep's parameter sets into units: lists of indices into ``sets``.
 
-    Sets that share work in the engine (a volume profile: :data:`SHARED_WORK`) stay
-    together. Their cost differs a lot (a 400-bar window costs several times a 10-bar
-    one), so:
+    Sets that share work in the engine (a volume profile, a mean volume: equal values of
+    :data:`vzb.engine.sweep.SHARED_WORK_PARAMETERS`) stay together. Their cost differs a
+    lot (a 400-bar window costs several times a 10-bar one), so:
 
     - a small sweep (under ``workers * MIN_UNIT_WORK`` runs of one set on one symbol of
       daily candles; a run on hourly candles counts 24) is dealt into one unit per
@@ -534,10 +529,11 @@ def sweep_chunks(
     [400, 400, 200]
     """
     from vzb.data import bars_per_year
+    from vzb.engine.sweep import SHARED_WORK_PARAMETERS  # here: importing it loads numba
 
     groups: dict[tuple, list[int]] = {}
     for k, params in enumerate(sets):
-        groups.setdefault(_profile_key(params), []).append(k)
+        groups.setdefault(_profile_key(params, SHARED_WORK_PARAMETERS), []).append(k)
     heavy_first = [groups[key] for key in sorted(groups, key=_heavier_first, reverse=True)]
     workers = max(int(workers), 1)
     per_set = max(int(symbols), 1) * bars_per_year(timeframe) / 365  # runs, in daily terms
