@@ -13,11 +13,13 @@ import pandas as pd
 import pytest
 
 import vzb
-from vzb.engine import backtest, sweep
+from vzb.engine import backtest, parameter_sets, sweep
 from vzb.errors import ParameterError, UnknownSymbolError
 from vzb.jobs import JobRunner, TaskStore
+from vzb.jobs.requests import sweep_spec
 from vzb.jobs.units import build_units
 from vzb.results import load_result, save_result
+from vzb.strategies import Parameter, Strategy, register_strategy, unregister_strategy
 
 GRID = {"volume_window": [5, 10, 20], "top_percentile": [0.1, 0.2, 0.3], "hold_period_bars": [1, 3]}
 SYMBOLS = ["BTC_USD", "ETH_USD"]
@@ -102,6 +104,78 @@ def test_random_sweep_job_is_reproducible(runner):
     assert len(a.result()) == 12
 
 
+def test_random_sweep_job_without_seed_draws_its_sets_once(runner):
+    grid = {"volume_window": list(range(5, 60)), "top_percentile": [0.1, 0.2, 0.3]}
+    task = runner.submit_sweep("volume_zone_breakout", grid, n_iter=10, chunk_size=3)
+    table = task.result(timeout=120)
+    spec = runner.status(task.task_id)["spec"]
+    assert isinstance(spec["seed"], int)
+    sets = parameter_sets("volume_zone_breakout", grid, n_iter=10, seed=spec["seed"])
+    assert table[list(sets[0])].to_dict("records") == sets
+    # units cut again from the stored spec (as a resuming runner does) hold the same sets
+    units = build_units("sweep", spec)
+    assert sorted(k for u in units for k in u["set_indices"]) == list(range(10))
+    assert all(u["kwargs"]["param_sets"] == [sets[k] for k in u["set_indices"]] for u in units)
+
+
+def test_a_random_sweep_resumed_by_another_runner_draws_the_stored_sets(tmp_path):
+    grid = {"volume_window": list(range(5, 60)), "top_percentile": [0.1, 0.2, 0.3]}
+    spec, sets = sweep_spec("volume_zone_breakout", grid, "BTC_USD", n_iter=6, chunk_size=2)
+    store = TaskStore(tmp_path / "s")
+    task_id = store.create("sweep", spec, units_total=3, owner="gone:1:x")["task_id"]
+    with JobRunner(store, max_workers=2) as runner:  # adopts the orphaned task
+        table = runner.result(task_id, timeout=120)
+    assert table[list(sets[0])].to_dict("records") == sets
+
+
+def up_close(open, high, low, close, volume, min_move=0.0, hold_period_bars=1):
+    """A user strategy: the close is above the open by min_move."""
+    return close - open > min_move
+
+
+UP_CLOSE = Strategy(
+    "up_close_jobs",
+    [Parameter("min_move", 0.0, float, low=0.0), Parameter("hold_period_bars", 1, int, low=1)],
+    up_close,
+)
+
+
+@pytest.fixture
+def registered():
+    """A built-in under a new name and a strategy of this test module, both registered."""
+    register_strategy("vzb.strategies.volume_long_candle:STRATEGY", name="vlc_jobs_copy")
+    register_strategy(f"{__name__}:UP_CLOSE")
+    yield
+    unregister_strategy("vlc_jobs_copy")
+    unregister_strategy("up_close_jobs")
+
+
+def test_a_strategy_registered_by_name_runs_in_the_workers(runner, registered):
+    task = runner.submit("vlc_jobs_copy", symbols="BTC_USD")
+    direct = backtest(vzb.load_candles("BTC_USD"), "vlc_jobs_copy")
+    pd.testing.assert_series_equal(task.result(timeout=120).stats, direct.stats)
+    user = runner.submit("up_close_jobs", {"min_move": 10.0}, symbols=SYMBOLS)
+    assert runner.status(user.task_id)["spec"]["strategy"] == f"{__name__}:UP_CLOSE"
+    direct = backtest(candles(), "up_close_jobs", {"min_move": 10.0})
+    pd.testing.assert_series_equal(user.result(timeout=120).stats, direct.stats)
+    grid = {"min_move": [0.0, 10.0, 50.0], "hold_period_bars": [1, 2]}
+    table = runner.submit_sweep("up_close_jobs", grid, symbols=SYMBOLS).result(timeout=120)
+    pd.testing.assert_frame_equal(table, sweep(candles(), "up_close_jobs", grid))
+
+
+def test_symbols_are_spelt_as_the_catalog_spells_them(runner):
+    task = runner.submit(symbols=["btc_usd", "BTC/USD", "eth/usd"])
+    assert runner.status(task.task_id)["spec"]["symbols"] == ["BTC_USD", "ETH_USD"]
+    assert task.wait(timeout=120)["status"] == "completed"
+
+
+def test_dates_follow_the_catalog_a_date_only_end_covers_its_day(runner):
+    task = runner.submit(symbols="BTC_USD", timeframe="1h", start="2019-10-16", end="2019-10-16")
+    equity = task.result(timeout=120).equity
+    assert len(equity) == 24
+    assert equity.index[-1] == pd.Timestamp("2019-10-16 23:00", tz="UTC")
+
+
 @pytest.mark.parametrize(
     ("call", "error", "match"),
     [
@@ -113,7 +187,19 @@ def test_random_sweep_job_is_reproducible(runner):
         (lambda r: r.submit(timeframe="2d"), ParameterError, "timeframe='2d'"),
         (lambda r: r.submit(symbols="ETH_USD", timeframe="1h"), UnknownSymbolError, "1h"),
         (lambda r: r.submit(start="not a date"), ParameterError, "start='not a date'"),
-        (lambda r: r.submit(start="2020-01-01", end="2019-01-01"), ParameterError, "before"),
+        (lambda r: r.submit(start="2030-01-01"), UnknownSymbolError, "No BTC_USD 1d candles"),
+        (
+            lambda r: r.submit(symbols=["BTC_USD", "ETH_USD"], end="2015-06-01"),
+            UnknownSymbolError,
+            "No ETH_USD 1d candles between None and 2015-06-01",
+        ),
+        (
+            lambda r: r.submit_sweep("volume_zone_breakout", GRID, start="2030-01-01"),
+            UnknownSymbolError,
+            "pick dates inside that range",
+        ),
+        (lambda r: r.submit(symbols=[""]), ParameterError, "non-empty string"),
+        (lambda r: r.submit(start="2020-01-01", end="2019-01-01"), ParameterError, "after"),
         (lambda r: r.submit(fees=0.9), ParameterError, "fees"),
         (lambda r: r.submit(fil="close"), ParameterError, "Did you mean 'fill'"),
         (

@@ -178,6 +178,8 @@ class JobRunner:
         self._last_reap = 0.0
         self._last_queued_check = 0.0
         self._kill_time = 0.0
+        # (symbol, timeframe, data_dir, file version) -> candle timestamps, for submit checks
+        self._candle_index: dict = {}
         self.store.register_runner(self.owner)
         self.reap()
         self._thread = threading.Thread(target=self._loop, name="vzb-dispatcher", daemon=True)
@@ -222,7 +224,17 @@ class JobRunner:
         UnknownSymbolError
             A symbol the catalog does not hold for this timeframe.
         """
-        spec = backtest_spec(strategy, params, symbols, start, end, timeframe, data_dir, options)
+        spec = backtest_spec(
+            strategy,
+            params,
+            symbols,
+            start,
+            end,
+            timeframe,
+            data_dir,
+            options,
+            index_cache=self._candle_index,
+        )
         return self._submit("backtest", spec)
 
     def submit_sweep(
@@ -261,6 +273,7 @@ class JobRunner:
             workers=self.max_workers,
             data_dir=data_dir,
             options=options,
+            index_cache=self._candle_index,
         )
         return self._submit("sweep", spec, sets=sets)
 
