@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipywidgets as widgets
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -129,3 +130,17 @@ def test_views_have_plain_text_reprs_for_consoles_and_nbval(result, table):
     assert repr(sweep).startswith("Best 3 sets by Return [%]:")
     sweep.children[0].children[0].value = "Sharpe Ratio"
     assert repr(sweep).startswith("Best 3 sets by Sharpe Ratio:")
+
+
+def test_best_sets_of_one_symbol_keep_integer_counts():
+    table = pd.DataFrame(
+        {
+            "volume_window": [10, 20, 30],
+            "symbol": ["BTC_USD"] * 3,
+            "Return [%]": [5.0, 7.5, -1.0],
+            "# Trades": np.array([12, 9, 4], dtype="int64"),
+        }
+    )
+    best = best_sets(table, "Return [%]", n=2)
+    assert best["volume_window"].tolist() == [20, 10]
+    assert best["# Trades"].dtype == "int64" and best["# Trades"].tolist() == [9, 12]

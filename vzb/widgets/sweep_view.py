@@ -142,9 +142,14 @@ def best_sets(
     stats = stat_columns(table)
     if ascending is None:
         ascending = _lower_is_better(stat)
-    grouped = table.groupby(params, sort=False, dropna=False)[stats].mean() if params else table
+    one_row_per_set = not params or not table.duplicated(params).any()
+    if one_row_per_set:  # nothing to average: keep the table's own dtypes (int counts)
+        shown = table[params + stats] if params else table
+        ranked = shown.sort_values(stat, ascending=ascending, na_position="last")
+        return ranked.head(n).reset_index(drop=True)
+    grouped = table.groupby(params, sort=False, dropna=False)[stats].mean()
     ranked = grouped.sort_values(stat, ascending=ascending, na_position="last").head(n)
-    return ranked.reset_index() if params else ranked.reset_index(drop=True)
+    return ranked.reset_index()
 
 
 def heatmap_table(
