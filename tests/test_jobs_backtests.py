@@ -284,12 +284,12 @@ def test_dask_cluster_sweep_gives_the_same_table_as_loky(tmp_path, runner):
     distributed = pytest.importorskip("distributed")
     loky_table = runner.submit_sweep("volume_zone_breakout", GRID, symbols=SYMBOLS).result(120)
     with (
-        distributed.LocalCluster(
-            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+        distributed.LocalCluster(  # a worker process: units cross a process boundary
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
-        with JobRunner(tmp_path / "dask", executor=client.get_executor(), max_workers=2) as r:
+        with JobRunner(tmp_path / "dask", executor=client.get_executor(), max_workers=1) as r:
             assert r.remote  # dask workers may not see the disk: only this process writes
             task = r.submit_sweep("volume_zone_breakout", GRID, symbols=SYMBOLS)
             dask_table = task.result(timeout=120)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import collections
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -11,6 +13,7 @@ import time
 
 import pytest
 
+import vzb
 from vzb.errors import ParameterError, TaskNotFound, TaskStateError
 from vzb.jobs import JobRunner, TaskStore
 
@@ -117,14 +120,21 @@ def test_unknown_task_is_not_found(runner):
 
 def test_a_unit_ignoring_cancel_is_killed_and_innocent_units_are_requeued(runner):
     stuck = runner.submit_units(SLEEP, [{"seconds": 60, "ignore_cancel": True}])
-    wait_for(lambda: runner.status(stuck.task_id)["progress"] >= 0.0 and
-             runner.status(stuck.task_id)["status"] == "running")  # fmt: skip
-    innocent = runner.submit_units(SLEEP, [{"seconds": 2.0, "value": "ok"}])
-    wait_for(lambda: runner.status(innocent.task_id)["status"] == "running")
+    innocent = runner.submit_units(SLEEP, [{"seconds": 3.0, "value": "ok"}])
+    # both units run in a worker (a unit still waiting in the pool stops when it starts)
+    wait_for(lambda: runner.status(stuck.task_id)["worker_pid"])
+    wait_for(lambda: runner.status(innocent.task_id)["worker_pid"])
     runner.cancel(stuck.task_id)
     assert runner.wait(stuck.task_id, timeout=20)["status"] == "cancelled"
     # the innocent unit died with the killed pool, was re-queued and still finishes
     assert innocent.result(timeout=30) == ["ok"]
+    message = runner.status(innocent.task_id)["message"]
+    assert "re-queued: the workers were killed to stop another task" in message
+    # the killed pool is replaced for the next unit and for a direct joblib sweep alike
+    assert runner.submit_units(SLEEP, [{"seconds": 0, "value": 1}]).result(timeout=60) == [1]
+    table = vzb.sweep(vzb.load_sample("BTC_USD"), "volume_zone_breakout",
+                      {"volume_window": [5, 10, 20, 40]}, n_jobs=2)  # fmt: skip
+    assert len(table) == 4
 
 
 def test_sigkill_of_a_worker_mid_task_loses_no_result(runner):
@@ -134,8 +144,47 @@ def test_sigkill_of_a_worker_mid_task_loses_no_result(runner):
     os.kill(pid, signal.SIGKILL)
     assert victim.result(timeout=60) == ["a"]
     assert other.result(timeout=60) == ["b"]
+    # the user is told what happened: the unit ran again because its worker died
+    final = runner.status(victim.task_id)
+    assert final["status"] == "completed"
+    assert final["message"].startswith("completed; unit 0 re-queued: its worker process died")
     later = runner.submit_units(SLEEP, [{"seconds": 0, "value": "c"}])
     assert later.result(timeout=60) == ["c"]  # the runner got a fresh pool
+
+
+def test_cancel_racing_completion_the_first_terminal_state_stays(runner):
+    # tasks cancelled at random moments around their completion: before they start,
+    # while their units run, as they are being combined, just after they finished
+    rng = random.Random(4)
+    outcomes = {}  # task id -> "cancel accepted" | "already finished"
+    for _ in range(110):  # two tasks per round, one per worker
+        tasks = [
+            runner.submit_units(SLEEP, [{"seconds": 0.004, "value": i} for i in range(2)])
+            for _ in range(2)
+        ]
+        time.sleep(rng.uniform(0.0, 0.07))
+        for task in tasks:
+            try:
+                task.cancel()
+                outcomes[task.task_id] = "cancel accepted"
+            except TaskStateError as exc:
+                assert "Only queued or running tasks can be cancelled" in str(exc)
+                outcomes[task.task_id] = "already finished"
+    first = {t: runner.wait(t, timeout=60) for t in outcomes}
+    time.sleep(0.5)
+    for task_id, outcome in outcomes.items():
+        record = first[task_id]
+        assert runner.status(task_id) == record  # terminal: it never changes again
+        if outcome == "cancel accepted":  # an accepted cancel always ends cancelled
+            assert record["status"] == "cancelled" and record["result"] is None
+            assert record["error"]["type"] == "Cancelled"
+            with pytest.raises(TaskStateError, match="is cancelled"):
+                runner.result(task_id)
+        else:
+            assert record["status"] == "completed" and record["error"] is None
+            assert runner.result(task_id) == [0, 1]
+    counts = collections.Counter(outcomes.values())
+    assert len(outcomes) == 220 and counts["cancel accepted"] and counts["already finished"]
 
 
 def test_a_unit_killed_again_and_again_fails_its_task_with_a_message(runner):

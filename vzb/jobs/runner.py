@@ -98,6 +98,7 @@ class _Run:
     stop_error: dict | None = None
     stop_since: float = 0.0
     killed: bool = False
+    notes: list = field(default_factory=list)  # what went wrong on the way, for the message
 
 
 class JobRunner:
@@ -123,6 +124,16 @@ class JobRunner:
         Seconds a task may run before it fails "timed out after ..." (default one hour).
     grace_period : float
         Seconds a cancelled unit may keep running before its worker process is killed.
+
+    Notes
+    -----
+    The kill after the grace period is not surgical: it SIGKILLs **every** worker
+    process of the executor, and the default executor is the loky pool this kernel
+    shares with joblib, so a direct ``vzb.sweep(n_jobs=2)`` running at the same moment
+    in the same kernel loses its workers too (joblib raises ``TerminatedWorkerError``
+    there; run it again). Units of this runner's other tasks caught by the kill are
+    re-queued and their task's final message says so. The broken pool is dropped: the
+    next unit, and the next joblib call, get a fresh one.
 
     Examples
     --------
@@ -389,7 +400,10 @@ class JobRunner:
         """Cancel a task: a queued one at once, a running one at its next checkpoint.
 
         A unit that ignores the flag for ``grace_period`` seconds is killed with its worker
-        process. Returns the task record.
+        process, and with it every other worker of the executor (for the default loky
+        executor: the pool shared with joblib, so a direct ``vzb.sweep(n_jobs=...)``
+        running at that moment fails too; see the class notes). Other tasks' units
+        caught by the kill are re-queued. Returns the task record.
 
         Raises
         ------
@@ -637,6 +651,9 @@ class JobRunner:
             self._replace_executor()
             if time.time() - self._kill_time < 5.0:  # we killed the workers ourselves
                 run.pending.appendleft(index)
+                run.notes.append(
+                    f"unit {index} re-queued: the workers were killed to stop another task"
+                )
                 return
             tries = run.retries[index] = run.retries.get(index, 0) + 1
             if tries > MAX_UNIT_RETRIES:
@@ -647,11 +664,9 @@ class JobRunner:
                 self._stop_run(run, "failed", error_record(type(exc).__name__, message, _tb(exc)))
                 return
             run.pending.appendleft(index)
-            self.store.update(
-                task_id,
-                {"attempt": attempt},
-                message=f"unit {index} re-queued: its worker process died ({type(exc).__name__})",
-            )
+            note = f"unit {index} re-queued: its worker process died ({type(exc).__name__})"
+            run.notes.append(note)
+            self.store.update(task_id, {"attempt": attempt}, message=note)
             return
         self._stop_run(run, "failed", _error_of(exc, unit=index))
 
@@ -750,9 +765,16 @@ class JobRunner:
         future.add_done_callback(self._on_done)
 
     def _finish(self, run: _Run, status: str, *, result=None, error=None) -> bool:
-        """Write the task's terminal state; True if it was written as ``status``."""
+        """Write the task's terminal state; True if it was written as ``status``.
+
+        A task that completed although units had to be run again says so in its message
+        ("completed; unit 0 re-queued: its worker process died ...").
+        """
+        message = None
+        if status == "completed" and run.notes:
+            message = "completed; " + "; ".join(dict.fromkeys(run.notes[-3:]))
         record = self.store.finish(
-            run.task_id, status, attempt=run.attempt, result=result, error=error
+            run.task_id, status, attempt=run.attempt, result=result, error=error, message=message
         )
         self._forget(run)
         return record is not None and record["status"] == status
@@ -765,7 +787,12 @@ class JobRunner:
                 self._results.pop(next(iter(self._results)))
 
     def _kill_workers(self) -> bool:
-        """SIGKILL the executor's worker processes; loky then fails every in-flight future."""
+        """SIGKILL the executor's worker processes; loky then fails every in-flight future.
+
+        All of them: loky cannot kill one worker. The pool is dropped when its failed
+        futures come back (:meth:`_replace_executor`), and loky itself hands joblib a
+        new one, since it checks its reusable executor for breakage on every call.
+        """
         self._kill_time = time.time()
         return kill_workers(self._executor)
 
