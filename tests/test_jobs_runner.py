@@ -47,6 +47,19 @@ def test_units_run_in_worker_processes_and_results_come_back_in_order(runner):
     assert record["started_at"] <= record["finished_at"]
 
 
+def worker_niceness(context) -> int:
+    """A unit function (importable by workers): this process's CPU niceness."""
+    return os.getpriority(os.PRIO_PROCESS, 0)
+
+
+def test_workers_yield_the_cpu_to_the_notebook(runner):
+    from vzb.jobs.units import WORKER_NICENESS
+
+    task = runner.submit_units(f"{__name__}:worker_niceness", [{}, {}])
+    assert task.result(timeout=60) == [WORKER_NICENESS, WORKER_NICENESS]
+    assert os.getpriority(os.PRIO_PROCESS, 0) < WORKER_NICENESS  # the kernel keeps its own
+
+
 def test_status_has_the_documented_fields(runner):
     task = runner.submit_units(SLEEP, [{"seconds": 0}])
     status = runner.status(task.task_id)
