@@ -218,21 +218,7 @@ def _bithumb(data: Any, name: str, symbol: str | None) -> pd.DataFrame:
             f"{name}: Bithumb returned status {status}: {data.get('message', 'no message')}. "
             f"Fix the request (pair and interval such as BTC_KRW/24h) and try again."
         )
-    rows = data.get("data") or []
-    for position, row in enumerate(rows):
-        if not isinstance(row, list | tuple) or len(row) < 6:
-            raise CandleError(
-                f"{name}: Bithumb row {position} is {row!r}; expected [ts_ms, open, close, "
-                f"high, low, volume]."
-            )
-    order = {"open": 1, "close": 2, "high": 3, "low": 4, "volume": 5}
-    frame = _frame(
-        [row[0] for row in rows],
-        {field: [row[i] for row in rows] for field, i in order.items()},
-        name,
-        unit="ms",
-    )
-    return _finish(frame, name, normalize_symbol(symbol) if symbol else None, None)
+    return _candles_from_rows(data.get("data") or [], name, "Bithumb", _BITHUMB_ROW, symbol)
 
 
 def from_ccxt(obj: Any, *, symbol: str | None = None) -> pd.DataFrame:
@@ -262,16 +248,27 @@ def _ccxt(data: Any, name: str, symbol: str | None) -> pd.DataFrame:
             f"{name}: ccxt OHLCV data is a list of [ts_ms, open, high, low, close, volume] "
             f"rows; got {type(data).__name__}."
         )
-    for position, row in enumerate(data):
+    return _candles_from_rows(data, name, "ccxt", _CCXT_ROW, symbol)
+
+
+#: the fields after the millisecond timestamp in each exchange's rows
+_BITHUMB_ROW = ("open", "close", "high", "low", "volume")
+_CCXT_ROW = ("open", "high", "low", "close", "volume")
+
+
+def _candles_from_rows(
+    rows: list, name: str, exchange: str, fields: tuple[str, ...], symbol: str | None
+) -> pd.DataFrame:
+    """Candles from ``[ts_ms, <fields>...]`` rows (Bithumb and ccxt lists)."""
+    for position, row in enumerate(rows):
         if not isinstance(row, list | tuple) or len(row) < 6:
             raise CandleError(
-                f"{name}: ccxt row {position} is {row!r}; expected [ts_ms, open, high, low, "
-                f"close, volume]."
+                f"{name}: {exchange} row {position} is {row!r}; expected "
+                f"[ts_ms, {', '.join(fields)}]."
             )
-    order = {"open": 1, "high": 2, "low": 3, "close": 4, "volume": 5}
     frame = _frame(
-        [row[0] for row in data],
-        {field: [row[i] for row in data] for field, i in order.items()},
+        [row[0] for row in rows],
+        {field: [row[i] for row in rows] for i, field in enumerate(fields, start=1)},
         name,
         unit="ms",
     )
