@@ -231,38 +231,51 @@ def validate_candles(df: pd.DataFrame, *, source: object = None) -> pd.DataFrame
             )
 
     opens, highs, lows, closes = (arrays[c] for c in PRICE_COLUMNS)
-    bad = (opens <= 0) | (highs <= 0) | (lows <= 0) | (closes <= 0)
-    if bad.any():
-        position, when = _first(index, bad)
-        raise CandleError(
-            f"{name}: {_rows(int(bad.sum()))} with a price at or below zero, first at {when} "
-            f"({_row_text(arrays, position)}). Fix: prices must be positive; drop or correct "
-            f"these rows."
-        )
-    bad = highs < np.maximum(opens, closes)
-    if bad.any():
-        position, when = _first(index, bad)
-        raise CandleError(
-            f"{name}: {_rows(int(bad.sum()))} {'has' if bad.sum() == 1 else 'have'} high below "
-            f"max(open, close), first at {when} ({_row_text(arrays, position)}). Fix the source "
-            f'data or drop these rows, e.g. df = df[df.high >= df[["open", "close"]].max(axis=1)].'
-        )
-    bad = lows > np.minimum(opens, closes)
-    if bad.any():
-        position, when = _first(index, bad)
-        raise CandleError(
-            f"{name}: {_rows(int(bad.sum()))} {'has' if bad.sum() == 1 else 'have'} low above "
-            f"min(open, close), first at {when} ({_row_text(arrays, position)}). Fix the source "
-            f'data or drop these rows, e.g. df = df[df.low <= df[["open", "close"]].min(axis=1)].'
-        )
-    bad = arrays["volume"] < 0
-    if bad.any():
-        position, when = _first(index, bad)
-        raise CandleError(
-            f"{name}: {_rows(int(bad.sum()))} with negative volume, first at {when} "
-            f"(volume={float(arrays['volume'][position])!r}). Fix: volume must be zero or more; "
-            f"correct or drop these rows."
-        )
+    volumes = arrays["volume"]
+
+    def row(i: int) -> str:
+        return _row_text(arrays, i)
+
+    def volume(i: int) -> str:
+        return f"volume={float(volumes[i])!r}"
+
+    checks = (  # (rows at fault, what they have, what to show of the first, the fix)
+        (
+            lambda: (opens <= 0) | (highs <= 0) | (lows <= 0) | (closes <= 0),
+            "with a price at or below zero",
+            row,
+            "Fix: prices must be positive; drop or correct these rows.",
+        ),
+        (
+            lambda: highs < np.maximum(opens, closes),
+            "{has} high below max(open, close)",
+            row,
+            "Fix the source data or drop these rows, "
+            'e.g. df = df[df.high >= df[["open", "close"]].max(axis=1)].',
+        ),
+        (
+            lambda: lows > np.minimum(opens, closes),
+            "{has} low above min(open, close)",
+            row,
+            "Fix the source data or drop these rows, "
+            'e.g. df = df[df.low <= df[["open", "close"]].min(axis=1)].',
+        ),
+        (
+            lambda: volumes < 0,
+            "with negative volume",
+            volume,
+            "Fix: volume must be zero or more; correct or drop these rows.",
+        ),
+    )
+    for at_fault, what, show, fix in checks:
+        bad = at_fault()
+        if bad.any():
+            count = int(bad.sum())
+            position, when = _first(index, bad)
+            what = what.format(has="has" if count == 1 else "have")
+            raise CandleError(
+                f"{name}: {_rows(count)} {what}, first at {when} ({show(position)}). {fix}"
+            )
 
     if reordered:  # fresh arrays from the sort: no copy needed
         candles = pd.DataFrame(arrays, index=index, columns=list(CANDLE_COLUMNS), copy=False)
