@@ -37,8 +37,24 @@ __all__ = [
     "get_strategy",
     "list_strategies",
     "register_strategy",
+    "run_chunked",
     "unregister_strategy",
 ]
+
+
+def run_chunked(
+    chunked: Callable[..., None], open, high, low, close, volume, params: Mapping[str, Any]
+) -> np.ndarray:
+    """Signals of every bar from a chunked kernel in one call, on float64 arrays.
+
+    The plain-array ``compute`` of a strategy whose work is a chunked kernel
+    (``chunked(open, high, low, close, volume, params, start, stop, signals_out)``).
+    """
+    arrays = [np.ascontiguousarray(a, dtype=np.float64) for a in (open, high, low, close, volume)]
+    out = np.zeros(len(arrays[3]), dtype=np.bool_)
+    chunked(*arrays, params, 0, len(out), out)
+    return out
+
 
 # name -> "module:attribute" of a Strategy object. Plain strings only.
 _REGISTRY: dict[str, str] = {

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from vzb.strategies.nb import volume_long_candle_nb
-from vzb.strategies.registry import Parameter, Strategy
+from vzb.strategies.registry import Parameter, Strategy, run_chunked
 
 __all__ = ["PARAMETERS", "STRATEGY", "compute", "compute_chunk"]
 
@@ -64,10 +64,7 @@ def compute(
         "vol_multiplier": vol_multiplier,
         "body_pct": body_pct,
     }
-    arrays = [np.ascontiguousarray(a, dtype=np.float64) for a in (open, high, low, close, volume)]
-    out = np.zeros(len(arrays[3]), dtype=np.bool_)
-    compute_chunk(*arrays, params, 0, len(out), out)
-    return out
+    return run_chunked(compute_chunk, open, high, low, close, volume, params)
 
 
 STRATEGY = Strategy(

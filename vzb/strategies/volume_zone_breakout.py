@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from vzb.strategies.nb import volume_zone_breakout_nb, volume_zone_breakout_parallel_nb
-from vzb.strategies.registry import Parameter, Strategy
+from vzb.strategies.registry import Parameter, Strategy, run_chunked
 
 __all__ = [
     "PARALLEL_MIN_BARS",
@@ -128,10 +128,7 @@ def compute(
         "num_bins": num_bins,
         "include_wicks": include_wicks,
     }
-    arrays = [np.ascontiguousarray(a, dtype=np.float64) for a in (open, high, low, close, volume)]
-    out = np.zeros(len(arrays[3]), dtype=np.bool_)
-    compute_chunk(*arrays, params, 0, len(out), out)
-    return out
+    return run_chunked(compute_chunk, open, high, low, close, volume, params)
 
 
 STRATEGY = Strategy(
