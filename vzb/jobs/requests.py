@@ -135,23 +135,13 @@ def _check_range(key: tuple, start: Any, end: Any, first, last, cache: dict | No
 
 
 def backtest_spec(
-    strategy: str,
-    params: Mapping[str, Any] | None,
-    symbols: str | Sequence[str],
-    start: Any = None,
-    end: Any = None,
-    timeframe: str = "1d",
-    data_dir: str | os.PathLike | None = None,
-    options: Mapping[str, Any] | None = None,
-    *,
-    index_cache: dict | None = None,
+    strategy: str, params: Mapping[str, Any] | None, symbols: str | Sequence[str], **market
 ) -> dict:
-    """A checked backtest spec: :func:`market_spec` plus the full, validated ``params``."""
+    """A checked backtest spec: :func:`market_spec` (``market``: its other arguments) plus
+    the full, validated ``params``."""
     from vzb.strategies import get_strategy
 
-    spec = market_spec(
-        strategy, symbols, start, end, timeframe, data_dir, options, index_cache=index_cache
-    )
+    spec = market_spec(strategy, symbols, **market)
     spec["params"] = plain_data(get_strategy(strategy).validate(params))
     return spec
 
@@ -163,16 +153,12 @@ def sweep_spec(
     *,
     n_iter: int | None = None,
     seed: int | None = None,
-    start: Any = None,
-    end: Any = None,
-    timeframe: str = "1d",
     chunk_size: int | None = None,
     workers: int = 1,
-    data_dir: str | os.PathLike | None = None,
-    options: Mapping[str, Any] | None = None,
-    index_cache: dict | None = None,
+    **market,
 ) -> tuple[dict, list[dict]]:
-    """A checked sweep spec and its parameter sets (validated, in grid order).
+    """A checked sweep spec and its parameter sets (validated, in grid order);
+    ``market``: the other arguments of :func:`market_spec`.
 
     ``workers`` is kept in the spec: the default unit sizes depend on it, and a runner
     that resumes the task must cut the same units. So is the ``seed`` of a random draw
@@ -187,9 +173,7 @@ def sweep_spec(
 
     from vzb.engine import parameter_sets
 
-    spec = market_spec(
-        strategy, symbols, start, end, timeframe, data_dir, options, index_cache=index_cache
-    )
+    spec = market_spec(strategy, symbols, **market)
     grid = plain_data(dict(grid))
     if n_iter is not None and seed is None:
         seed = int(np.random.SeedSequence().entropy % 2**32)

@@ -239,11 +239,11 @@ class JobRunner:
             strategy,
             params,
             symbols,
-            start,
-            end,
-            timeframe,
-            data_dir,
-            options,
+            start=start,
+            end=end,
+            timeframe=timeframe,
+            data_dir=data_dir,
+            options=options,
             index_cache=self._candle_index,
         )
         return self._submit("backtest", spec)
