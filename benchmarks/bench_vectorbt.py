@@ -75,8 +75,8 @@ def main() -> None:
         price = candles["open"].copy()
         price.iloc[-1] = candles["close"].iloc[-1]  # end_of_data exits at the last close
 
-        def run_vbt_final(entries=entries, exits=exits, price=price, close=candles["close"]):
-            pf = vbt.Portfolio.from_signals(
+        def portfolio(entries=entries, exits=exits, price=price, close=candles["close"]):
+            return vbt.Portfolio.from_signals(
                 close,
                 entries,
                 exits,
@@ -87,20 +87,12 @@ def main() -> None:
                 size=np.inf,
                 freq="1min",
             )
-            return pf.final_value()
 
-        def run_vbt(entries=entries, exits=exits, price=price, close=candles["close"]):
-            pf = vbt.Portfolio.from_signals(
-                close,
-                entries,
-                exits,
-                price=price,
-                fees=FEES,
-                slippage=SLIPPAGE,
-                init_cash=1_000_000,
-                size=np.inf,
-                freq="1min",
-            )
+        def run_vbt_final():
+            return portfolio().final_value()
+
+        def run_vbt():
+            pf = portfolio()
             pf.stats(silence_warnings=True)
             return pf
 

@@ -92,29 +92,14 @@ def test_long_candle_sweep_over_symbols_equals_backtests():
 
 def test_sweep_in_process_and_loky_are_identical():
     candles = {"BTC_USD": vzb.load_sample("BTC_USD"), "ETH_USD": vzb.load_sample("ETH_USD")}
-    local = sweep(candles, "volume_zone_breakout", GRID, n_iter=20, seed=7, fees=0.001)
-    pooled = sweep(
-        candles,
-        "volume_zone_breakout",
-        GRID,
-        n_iter=20,
-        seed=7,
-        fees=0.001,
-        n_jobs=2,
-        backend="loky",
-    )
-    pd.testing.assert_frame_equal(local, pooled)
-    threads = sweep(
-        candles,
-        "volume_zone_breakout",
-        GRID,
-        n_iter=20,
-        seed=7,
-        fees=0.001,
-        n_jobs=2,
-        backend="threading",
-    )
-    pd.testing.assert_frame_equal(local, threads)
+
+    def run(**backend):
+        options = {"n_iter": 20, "seed": 7, "fees": 0.001}
+        return sweep(candles, "volume_zone_breakout", GRID, **options, **backend)
+
+    local = run()
+    pd.testing.assert_frame_equal(local, run(n_jobs=2, backend="loky"))
+    pd.testing.assert_frame_equal(local, run(n_jobs=2, backend="threading"))
 
 
 def test_sweep_checkpoint_reports_progress_and_cancels():
