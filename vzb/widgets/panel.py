@@ -31,7 +31,8 @@ from typing import Any
 import ipywidgets as widgets
 
 from vzb.errors import TaskNotFound, TaskStateError
-from vzb.widgets.panel_state import FINISHED, PanelState, TaskRow
+from vzb.jobs.store import TERMINAL_STATES
+from vzb.widgets.panel_state import PanelState, TaskRow
 
 __all__ = ["JobPanel", "TaskRowWidget"]
 
@@ -376,7 +377,7 @@ class JobPanel:
         """Cancel every queued or running task; returns the ids that were asked to cancel."""
         asked = []
         for record in self.store.tasks():
-            if record.get("status") in FINISHED or record.get("cancel_requested"):
+            if record.get("status") in TERMINAL_STATES or record.get("cancel_requested"):
                 continue
             try:
                 if hasattr(self.runner, "cancel"):

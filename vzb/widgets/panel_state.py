@@ -27,20 +27,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from vzb.jobs.store import STATES, TERMINAL_STATES
+
 __all__ = [
     "BAR_STYLES",
-    "FINISHED",
-    "STATES",
     "PanelState",
     "TaskRow",
     "format_duration",
 ]
 
-STATES = ("queued", "running", "completed", "failed", "cancelled")
-"""Task states, in the order the panel header counts them."""
-
-FINISHED = frozenset({"completed", "failed", "cancelled"})
-"""Terminal states: a task in one of these never changes again."""
 
 BAR_STYLES = {
     "queued": "",
@@ -241,7 +236,7 @@ class TaskRow:
         """
         now = time.time() if now is None else now
         status = str(record.get("status") or "queued")
-        finished = status in FINISHED
+        finished = status in TERMINAL_STATES
         progress = float(record.get("progress") or 0.0)
         if status == "completed":
             progress = 1.0
@@ -360,7 +355,7 @@ class PanelState:
         for record in self.records:
             status = str(record.get("status") or "queued")
             self.counts[status] = self.counts.get(status, 0) + 1
-            if hide_finished and status in FINISHED:
+            if hide_finished and status in TERMINAL_STATES:
                 continue
             shown.append(record)
         self.rows: list[TaskRow] = [
