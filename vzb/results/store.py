@@ -7,12 +7,15 @@ A saved :class:`~vzb.engine.BacktestResult` is a directory::
     positions.parquet
     equity.parquet
     signals.parquet
-    resistance.parquet, candles.parquet   (when present)
+    indicators.parquet   the strategy's indicator columns (when it has any)
+    candles.parquet      (when present)
     per_symbol/<i>/   the same layout for each symbol of a multi-symbol run
 
-Loading gives back equal objects (values, dtypes, index and metadata). Paths with a
-protocol (``"s3://bucket/run"``, ``"memory://run"``) go through fsspec when it is
-installed.
+Loading gives back equal objects (values, dtypes, index and metadata). A result saved
+before indicators were generic (a ``resistance.parquet``) loads with that series as its
+``resistance`` indicator column. A table keeps its ``DataFrame.attrs`` (a sweep table's
+``attrs["parameters"]``). Paths with a protocol (``"s3://bucket/run"``,
+``"memory://run"``) go through fsspec when it is installed.
 """
 
 from __future__ import annotations
@@ -29,7 +32,9 @@ from vzb.errors import ParameterError
 __all__ = ["load_result", "load_table", "save_result", "save_table"]
 
 _META = "meta.json"
-_FRAMES = ("stats", "positions", "equity", "signals", "resistance", "candles")
+_FRAMES = ("stats", "positions", "equity", "signals", "indicators", "candles")
+#: what results saved before indicators were generic call their only indicator
+_OLD_INDICATOR = "resistance"
 
 
 class _Location:
@@ -48,12 +53,9 @@ class _Location:
         else:
             self.fs, self.root = None, os.path.abspath(self.path)
 
-    def join(self, *parts: str) -> str:
-        return (
-            "/".join([self.root.rstrip("/"), *parts])
-            if self.fs
-            else os.path.join(self.root, *parts)
-        )
+    def join(self, root: str, *parts: str) -> str:
+        """``root/parts...`` with the separator of this location."""
+        return "/".join([root.rstrip("/"), *parts]) if self.fs else os.path.join(root, *parts)
 
     def makedirs(self, path: str) -> None:
         if self.fs:
@@ -83,7 +85,7 @@ def _save(result: BacktestResult, loc: _Location, root: str) -> None:
     kinds: dict[str, str | None] = {}
     for name in _FRAMES:
         value = getattr(result, name)
-        if value is None:
+        if value is None or (name == "indicators" and value.columns.empty):
             kinds[name] = None
             continue
         if name == "stats":
@@ -97,15 +99,10 @@ def _save(result: BacktestResult, loc: _Location, root: str) -> None:
         else:
             frame = value
             kinds[name] = "frame"
-        _write_frame(
-            loc,
-            f"{root}/{name}.parquet" if loc.fs else os.path.join(root, f"{name}.parquet"),
-            frame,
-        )
+        _write_frame(loc, loc.join(root, f"{name}.parquet"), frame)
     symbols = list(result.per_symbol or {})
     for i, symbol in enumerate(symbols):
-        sub = f"{root}/per_symbol/{i}" if loc.fs else os.path.join(root, "per_symbol", str(i))
-        _save(result.per_symbol[symbol], loc, sub)
+        _save(result.per_symbol[symbol], loc, loc.join(root, "per_symbol", str(i)))
     meta = {
         "run_id": result.run_id,
         "version": result.version,
@@ -120,18 +117,28 @@ def _save(result: BacktestResult, loc: _Location, root: str) -> None:
         "kinds": kinds,
         "per_symbol": symbols if result.per_symbol is not None else None,
     }
-    path = f"{root}/{_META}" if loc.fs else os.path.join(root, _META)
-    with loc.open(path, "w") as f:
+    with loc.open(loc.join(root, _META), "w") as f:
         json.dump(meta, f, indent=1)
 
 
+def _old_indicators(loc: _Location, root: str, kind: str) -> pd.DataFrame:
+    """The ``resistance.parquet`` of an older result as an indicators frame: a column
+    ``resistance``, or ``(symbol, "resistance")`` columns for several symbols."""
+    frame = _read_frame(loc, loc.join(root, f"{_OLD_INDICATOR}.parquet"))
+    if kind.startswith("series:"):
+        return frame.iloc[:, :1].set_axis([_OLD_INDICATOR], axis=1)
+    columns = pd.MultiIndex.from_product(
+        [frame.columns, [_OLD_INDICATOR]], names=["symbol", "indicator"]
+    )
+    return frame.set_axis(columns, axis=1)
+
+
 def _load(loc: _Location, root: str) -> BacktestResult:
-    join = (lambda *p: "/".join([root, *p])) if loc.fs else (lambda *p: os.path.join(root, *p))
-    if not loc.exists(join(_META)):
+    if not loc.exists(loc.join(root, _META)):
         raise ParameterError(
             f"No saved result at {root!r} (missing {_META}); save one with vzb.results.save_result"
         )
-    with loc.open(join(_META), "r") as f:
+    with loc.open(loc.join(root, _META), "r") as f:
         meta = json.load(f)
     values: dict[str, Any] = {}
     for name in _FRAMES:
@@ -139,17 +146,19 @@ def _load(loc: _Location, root: str) -> BacktestResult:
         if kind is None:
             values[name] = None
             continue
-        frame = _read_frame(loc, join(f"{name}.parquet"))
+        frame = _read_frame(loc, loc.join(root, f"{name}.parquet"))
         if kind == "stats":
             values[name] = frame.astype(object).iloc[0].rename(None)
         elif kind.startswith("series:"):
             values[name] = frame.iloc[:, 0]
         else:
             values[name] = frame
+    if meta["kinds"].get(_OLD_INDICATOR) is not None:
+        values["indicators"] = _old_indicators(loc, root, meta["kinds"][_OLD_INDICATOR])
     per_symbol = None
     if meta.get("per_symbol") is not None:
         per_symbol = {
-            symbol: _load(loc, join("per_symbol", str(i)))
+            symbol: _load(loc, loc.join(root, "per_symbol", str(i)))
             for i, symbol in enumerate(meta["per_symbol"])
         }
     return BacktestResult(
@@ -157,7 +166,7 @@ def _load(loc: _Location, root: str) -> BacktestResult:
         positions=values["positions"],
         equity=values["equity"],
         signals=values["signals"],
-        resistance=values["resistance"],
+        indicators=values["indicators"],
         candles=values["candles"],
         strategy=meta["strategy"],
         params=meta["params"],
@@ -201,13 +210,18 @@ def load_result(path: str | os.PathLike) -> BacktestResult:
 def save_table(table: pd.DataFrame, path: str | os.PathLike) -> str:
     """Save a DataFrame (e.g. a sweep table) as one Parquet file; returns the path.
 
+    The table's ``attrs`` are saved with it (a sweep table's ``attrs["parameters"]``
+    names its parameter columns), so :func:`load_table` gives them back.
+
     Examples
     --------
     >>> import tempfile
     >>> import pandas as pd
-    >>> table = pd.DataFrame({"volume_window": [10, 20], "Return [%]": [1.5, -2.0]})
-    >>> load_table(save_table(table, tempfile.mkdtemp() + "/sweep.parquet")).equals(table)
-    True
+    >>> table = pd.DataFrame({"window": [10, 20], "Return [%]": [1.5, -2.0]})
+    >>> table.attrs["parameters"] = ["window"]
+    >>> loaded = load_table(save_table(table, tempfile.mkdtemp() + "/sweep.parquet"))
+    >>> loaded.equals(table), loaded.attrs
+    (True, {'parameters': ['window']})
     """
     if not isinstance(table, pd.DataFrame):
         raise ParameterError(f"save_table needs a DataFrame, not {type(table).__name__}")
