@@ -7,6 +7,8 @@ so equality is exact, ties included.
 
 from __future__ import annotations
 
+import dataclasses
+
 import math
 
 import numpy as np
@@ -15,11 +17,30 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import vzb
-from vzb.strategies import candle_arrays, get_strategy, resistance
-from vzb.strategies.nb import DENSE_MAX_BINS
-from vzb.strategies.volume_long_candle import compute as long_candle_compute
-from vzb.strategies.volume_zone_breakout import compute as breakout_compute
-from vzb.strategies.volume_zone_breakout import resistance_arrays
+from vzb.data.arrays import candle_arrays
+from vzb.strategies import get_strategy, indicators
+from vzb.strategies.volume_zone_breakout.nb import DENSE_MAX_BINS
+
+BREAKOUT = get_strategy("volume_zone_breakout")
+LONG_CANDLE = get_strategy("volume_long_candle")
+
+
+def breakout_compute(*arrays, **params):
+    """The breakout's signals through the strategy contract (the engine's path)."""
+    return BREAKOUT.run(arrays, BREAKOUT.validate(params))[0]
+
+
+def long_candle_compute(*arrays, **params):
+    return LONG_CANDLE.run(arrays, LONG_CANDLE.validate(params))[0]
+
+
+def resistance_arrays(*arrays_and_params):
+    *arrays, params = arrays_and_params
+    return BREAKOUT.run(arrays, BREAKOUT.validate(params), indicators=True)[1]["resistance"]
+
+
+def resistance(candles, **params):
+    return indicators(candles, "volume_zone_breakout", **params)["resistance"]
 
 
 def reference_breakout(
@@ -195,13 +216,18 @@ def test_long_candle_kernel_equals_reference(arrays, vol_ma_window, vol_multipli
 
 def test_chunked_runs_equal_one_run():
     arrays = candle_arrays(vzb.load_sample("BTC_USD"))
-    strategy = get_strategy("volume_zone_breakout")
-    params = strategy.validate({"volume_window": 15})
-    whole = strategy.compute_signals(*arrays, params, chunk_size=10**9)
+    params = BREAKOUT.validate({"volume_window": 15})
+    whole, found = BREAKOUT.run(arrays, params, indicators=True)
+    # a bar cost so high that the minimum chunk (1,000 bars) applies
+    costly = dataclasses.replace(BREAKOUT, bar_cost=lambda p: 10.0**12)
+    n = len(arrays[0])
+    size = costly.chunk_size(params, n)
+    assert size <= 1_000 < n
     seen = []
-    chunked = strategy.compute_signals(*arrays, params, chunk_size=97, checkpoint=seen.append)
+    chunked, found_chunked = costly.run(arrays, params, indicators=True, checkpoint=seen.append)
     np.testing.assert_array_equal(whole, chunked)
-    assert len(seen) == len(arrays[0]) // 97
+    np.testing.assert_array_equal(found["resistance"], found_chunked["resistance"])
+    assert len(seen) == -(-n // size) - 1
     assert seen == sorted(seen) and 0 < seen[0] and seen[-1] < 1
 
 
@@ -285,7 +311,10 @@ def test_zero_span_candle_at_the_top_edge_goes_to_the_last_bin():
 
 
 def test_threaded_kernel_equals_serial_kernel():
-    from vzb.strategies.nb import volume_zone_breakout_nb, volume_zone_breakout_parallel_nb
+    from vzb.strategies.volume_zone_breakout.nb import (
+        volume_zone_breakout_nb,
+        volume_zone_breakout_parallel_nb,
+    )
 
     arrays = candle_arrays(vzb.synthetic_candles(60_000, seed=5, timeframe="1m"))
     n = len(arrays[0])

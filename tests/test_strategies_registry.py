@@ -104,7 +104,7 @@ def test_register_rejects_main_and_builtin_names():
     with pytest.raises(ParameterError, match="built-in"):
         register_strategy("vzb.strategies.volume_long_candle:STRATEGY")
     with pytest.raises(ParameterError, match="not a vzb Strategy"):
-        register_strategy("vzb.strategies.volume_long_candle:compute", name="x")
+        register_strategy("vzb.strategies.volume_long_candle:kernel", name="x")
 
 
 def test_a_fresh_process_imports_a_strategy_by_path_and_import_compiles_nothing():

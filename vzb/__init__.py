@@ -2,7 +2,7 @@
 
 >>> import vzb
 >>> candles = vzb.load_sample("BTC_USD", timeframe="1d")
->>> result = vzb.backtest(candles, "volume_zone_breakout", fees=0.0005)
+>>> result = vzb.backtest(candles, fees=0.0005)  # the default strategy: Volume Zone Breakout
 >>> result.stats["# Trades"] > 0
 True
 
@@ -18,6 +18,7 @@ Names are imported lazily, so ``import vzb`` is fast and compiles nothing.
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import TYPE_CHECKING
 
 from vzb._version import __version__
@@ -41,6 +42,7 @@ _API = {
     "get_strategy": "vzb.strategies",
     "register_strategy": "vzb.strategies",
     "signals": "vzb.strategies",
+    "indicators": "vzb.strategies",
     # engine
     "backtest": "vzb.engine",
     "BacktestResult": "vzb.engine",
@@ -52,7 +54,7 @@ _API = {
     "JobPanel": "vzb.widgets",
 }
 
-_SUBPACKAGES = ("data", "strategies", "engine", "jobs", "results", "widgets", "errors")
+_SUBPACKAGES = ("data", "strategies", "engine", "analysis", "jobs", "results", "widgets", "errors")
 
 __all__ = [  # written out (not ``[*_API]``) so that linters and readers see the API
     "BacktestResult",
@@ -65,6 +67,7 @@ __all__ = [  # written out (not ``[*_API]``) so that linters and readers see the
     "from_ccxt",
     "from_upbit",
     "get_strategy",
+    "indicators",
     "list_samples",
     "list_strategies",
     "list_symbols",
@@ -98,6 +101,29 @@ def __dir__() -> list[str]:
     return sorted(__all__)
 
 
+def _result_html(result) -> str:
+    from vzb.widgets.result_view import render_result_html
+
+    return render_result_html(result)
+
+
+def _register_display_hooks() -> None:
+    """In IPython, show results with the widgets layer's HTML view.
+
+    The hook is registered by type name, so nothing is imported until a result is
+    displayed; the engine itself never imports the presentation layer.
+    """
+    ipython_module = sys.modules.get("IPython")
+    shell = ipython_module.get_ipython() if ipython_module is not None else None
+    if shell is None:
+        return
+    html = shell.display_formatter.formatters["text/html"]
+    html.for_type_by_name("vzb.engine.result", "BacktestResult", _result_html)
+
+
+_register_display_hooks()
+
+
 if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers
     from vzb.data import (
         from_bithumb,
@@ -114,5 +140,11 @@ if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers
     )
     from vzb.engine import BacktestResult, backtest, sweep
     from vzb.jobs import JobRunner, TaskStore
-    from vzb.strategies import get_strategy, list_strategies, register_strategy, signals
+    from vzb.strategies import (
+        get_strategy,
+        indicators,
+        list_strategies,
+        register_strategy,
+        signals,
+    )
     from vzb.widgets import JobPanel

@@ -1,19 +1,22 @@
 """Engine: signals -> positions, equity, stats; sweeps over parameter grids.
 
 >>> import vzb
->>> result = vzb.backtest(vzb.load_sample("BTC_USD"), "volume_zone_breakout", fees=0.0005)
+>>> result = vzb.backtest(vzb.load_sample("BTC_USD"), fees=0.0005)
 >>> result.stats["# Trades"] > 0
 True
 """
 
-from vzb.engine.backtest import backtest, candles_fingerprint, combine
+from vzb.engine.backtest import backtest, candles_fingerprint
+from vzb.engine.combine import combine
 from vzb.engine.nb import EXIT_REASONS, POSITION_DTYPE
-from vzb.engine.options import validate_options
+from vzb.engine.options import DEFAULT_OPTIONS, validate_options
 from vzb.engine.result import BacktestResult
-from vzb.engine.stats import STAT_NAMES
-from vzb.engine.sweep import parameter_sets, sweep, sweep_stats
+from vzb.engine.stats import COUNT_STATS, STAT_NAMES
+from vzb.engine.sweep import merge_sweep_parts, parameter_sets, sweep, sweep_stats
 
 __all__ = [
+    "COUNT_STATS",
+    "DEFAULT_OPTIONS",
     "EXIT_REASONS",
     "POSITION_DTYPE",
     "STAT_NAMES",
@@ -21,6 +24,7 @@ __all__ = [
     "backtest",
     "candles_fingerprint",
     "combine",
+    "merge_sweep_parts",
     "parameter_sets",
     "sweep",
     "sweep_stats",

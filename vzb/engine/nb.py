@@ -20,23 +20,18 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from vzb.strategies.nb import long_candle_signals_nb
-
 __all__ = [
     "EXIT_REASONS",
     "KERNEL_OPTIONS",
     "POSITION_DTYPE",
     "STAT_NAMES",
+    "STAT_INDEX",
     "backtest_nb",
-    "breakout_signals_nb",
-    "constant_step_nb",
     "count_nb",
     "kernel_options",
     "signal_study_nb",
     "simulate_nb",
     "stats_nb",
-    "sweep_breakout_nb",
-    "sweep_long_candle_nb",
     "sweep_signals_nb",
 ]
 
@@ -92,6 +87,37 @@ STAT_NAMES = (
     "Signal Avg. Bars Held",
 )
 N_STATS = len(STAT_NAMES)
+#: stat name -> its slot in the values array the kernels fill
+STAT_INDEX = {name: k for k, name in enumerate(STAT_NAMES)}
+
+# every slot is written through its name (numba reads these as compile-time constants)
+EQUITY_FINAL = STAT_INDEX["Equity Final [$]"]
+EQUITY_PEAK = STAT_INDEX["Equity Peak [$]"]
+RETURN = STAT_INDEX["Return [%]"]
+BUY_HOLD_RETURN = STAT_INDEX["Buy & Hold Return [%]"]
+CAGR = STAT_INDEX["CAGR [%]"]
+VOLATILITY = STAT_INDEX["Volatility (Ann.) [%]"]
+SHARPE = STAT_INDEX["Sharpe Ratio"]
+SORTINO = STAT_INDEX["Sortino Ratio"]
+CALMAR = STAT_INDEX["Calmar Ratio"]
+MAX_DRAWDOWN = STAT_INDEX["Max. Drawdown [%]"]
+MAX_DRAWDOWN_BARS = STAT_INDEX["Max. Drawdown Duration [bars]"]
+TRADES = STAT_INDEX["# Trades"]
+WIN_RATE = STAT_INDEX["Win Rate [%]"]
+BEST_TRADE = STAT_INDEX["Best Trade [%]"]
+WORST_TRADE = STAT_INDEX["Worst Trade [%]"]
+AVG_TRADE = STAT_INDEX["Avg. Trade [%]"]
+PROFIT_FACTOR = STAT_INDEX["Profit Factor"]
+EXPECTANCY = STAT_INDEX["Expectancy [$]"]
+SQN = STAT_INDEX["SQN"]
+EXPOSURE = STAT_INDEX["Exposure Time [%]"]
+TOTAL_FEES = STAT_INDEX["Total Fees [$]"]
+SIGNALS = STAT_INDEX["# Signals"]
+SIGNAL_SAMPLES = STAT_INDEX["Signal Samples"]
+SIGNAL_WIN_RATE = STAT_INDEX["Signal Win Rate [%]"]
+SIGNAL_AVG_RETURN = STAT_INDEX["Signal Avg. Return [%]"]
+SIGNAL_MAX_DRAWDOWN = STAT_INDEX["Signal Max. Drawdown [%]"]
+SIGNAL_AVG_BARS = STAT_INDEX["Signal Avg. Bars Held"]
 
 
 #: layout of the float64 options array every engine kernel takes (see kernel_options)
@@ -294,8 +320,8 @@ def stats_nb(equity, records, n_positions, n_signals, opts, out):
 
     ``opts`` is the array of :func:`kernel_options` (cash, buy-and-hold return as a
     fraction, bars per year, calendar days from the first to the last bar).
-    Definitions: :mod:`vzb.engine.stats`. The signal study slots (last five) are left
-    for the caller.
+    Definitions: :mod:`vzb.engine.stats`. The signal study stats are left for the
+    caller (:func:`backtest_nb` fills them).
     """
     cash = opts[CASH]
     n = equity.shape[0]
@@ -346,17 +372,17 @@ def stats_nb(equity, records, n_positions, n_signals, opts, out):
         cagr = ratio ** (365.25 / days) - 1.0 if ratio > 0.0 else -1.0
     else:
         cagr = np.nan
-    out[0] = final
-    out[1] = peak if peak > cash else cash
-    out[2] = 100.0 * (ratio - 1.0)
-    out[3] = 100.0 * opts[BUY_HOLD]
-    out[4] = 100.0 * cagr
-    out[5] = 100.0 * std * ann
-    out[6] = mean / std * ann if std > 0.0 else np.nan
-    out[7] = mean / down_dev * ann if down_dev > 0.0 else np.nan
-    out[8] = cagr / -max_dd if max_dd < 0.0 else np.nan
-    out[9] = 100.0 * max_dd
-    out[10] = max_dur
+    out[EQUITY_FINAL] = final
+    out[EQUITY_PEAK] = peak if peak > cash else cash
+    out[RETURN] = 100.0 * (ratio - 1.0)
+    out[BUY_HOLD_RETURN] = 100.0 * opts[BUY_HOLD]
+    out[CAGR] = 100.0 * cagr
+    out[VOLATILITY] = 100.0 * std * ann
+    out[SHARPE] = mean / std * ann if std > 0.0 else np.nan
+    out[SORTINO] = mean / down_dev * ann if down_dev > 0.0 else np.nan
+    out[CALMAR] = cagr / -max_dd if max_dd < 0.0 else np.nan
+    out[MAX_DRAWDOWN] = 100.0 * max_dd
+    out[MAX_DRAWDOWN_BARS] = max_dur
     # trades
     m = n_positions
     wins = 0
@@ -385,7 +411,7 @@ def stats_nb(equity, records, n_positions, n_signals, opts, out):
             worst = ret
         fees_total += rec["entry_fee"] + rec["exit_fee"]
         bars_held += rec["exit_bar"] - rec["entry_bar"]
-    out[11] = m
+    out[TRADES] = m
     if m > 0:
         expectancy = sum_net / m
         var_net = 0.0
@@ -393,22 +419,27 @@ def stats_nb(equity, records, n_positions, n_signals, opts, out):
             d = records[k]["net_pnl"] - expectancy
             var_net += d * d
         std_net = np.sqrt(var_net / (m - 1)) if m > 1 else np.nan
-        out[12] = 100.0 * wins / m
-        out[13] = 100.0 * best
-        out[14] = 100.0 * worst
-        out[15] = 100.0 * sum_ret / m
+        out[WIN_RATE] = 100.0 * wins / m
+        out[BEST_TRADE] = 100.0 * best
+        out[WORST_TRADE] = 100.0 * worst
+        out[AVG_TRADE] = 100.0 * sum_ret / m
         if loss < 0.0:
-            out[16] = gain / -loss
+            out[PROFIT_FACTOR] = gain / -loss
         else:
-            out[16] = np.inf if gain > 0.0 else np.nan
-        out[17] = expectancy
-        out[18] = np.sqrt(m) * expectancy / std_net if std_net > 0.0 else np.nan
+            out[PROFIT_FACTOR] = np.inf if gain > 0.0 else np.nan
+        out[EXPECTANCY] = expectancy
+        out[SQN] = np.sqrt(m) * expectancy / std_net if std_net > 0.0 else np.nan
     else:
-        for s in range(12, 19):
-            out[s] = np.nan
-    out[19] = 100.0 * bars_held / n
-    out[20] = fees_total
-    out[21] = n_signals
+        out[WIN_RATE] = np.nan
+        out[BEST_TRADE] = np.nan
+        out[WORST_TRADE] = np.nan
+        out[AVG_TRADE] = np.nan
+        out[PROFIT_FACTOR] = np.nan
+        out[EXPECTANCY] = np.nan
+        out[SQN] = np.nan
+    out[EXPOSURE] = 100.0 * bars_held / n
+    out[TOTAL_FEES] = fees_total
+    out[SIGNALS] = n_signals
 
 
 @njit(cache=True)
@@ -423,9 +454,12 @@ def backtest_nb(open, high, low, close, signals, hold, opts, records, equity, ou
     """
     count = simulate_nb(open, high, low, close, signals, hold, opts, records, equity)
     stats_nb(equity, records, count, count_nb(signals), opts, out)
-    study = signal_study_nb(close, signals, hold)
-    for s in range(5):
-        out[22 + s] = study[s]
+    samples, win_rate, avg_return, max_dd, avg_bars = signal_study_nb(close, signals, hold)
+    out[SIGNAL_SAMPLES] = samples
+    out[SIGNAL_WIN_RATE] = win_rate
+    out[SIGNAL_AVG_RETURN] = avg_return
+    out[SIGNAL_MAX_DRAWDOWN] = max_dd
+    out[SIGNAL_AVG_BARS] = avg_bars
     return count
 
 
@@ -440,70 +474,12 @@ def count_nb(signals):
 
 
 @njit(cache=True)
-def constant_step_nb(values):
-    """The step between consecutive ``values`` when it is the same everywhere, else -1.
-
-    A quick exact answer for the median spacing of a regular time index.
-    """
-    step = values[1] - values[0]
-    for i in range(2, values.shape[0]):
-        if values[i] - values[i - 1] != step:
-            return -1
-    return step
-
-
-@njit(cache=True)
-def breakout_signals_nb(high, resistance, breakout_buffer, signals_out):
-    """``signals_out[i] = high[i] >= resistance[i] * (1 + breakout_buffer)`` (NaN -> False).
-
-    The same comparison as :func:`vzb.strategies.nb.volume_zone_breakout_nb`.
-    """
-    factor = 1.0 + breakout_buffer
-    for i in range(high.shape[0]):
-        signals_out[i] = high[i] >= resistance[i] * factor
-
-
-@njit(cache=True)
-def sweep_breakout_nb(open, high, low, close, resistance, tp_index, buffers, holds, opts, out):
-    """Stats of many breakout parameter sets sharing one profile configuration.
-
-    ``resistance`` has one row per top percentile; set ``k`` uses row ``tp_index[k]``,
-    ``buffers[k]`` and ``holds[k]`` and writes ``out[k]``. Only stats are kept.
-    """
+def sweep_signals_nb(open, high, low, close, signals, signal_index, holds, opts, out):
+    """Stats of many sets: set ``k`` trades row ``signal_index[k]`` of ``signals`` with
+    ``holds[k]`` and writes ``out[k]``. Only stats are kept (one scratch equity curve)."""
     n = close.shape[0]
     records = np.empty(n + 1, dtype=POSITION_DTYPE)
     equity = np.empty(n)
-    signals = np.empty(n, dtype=np.bool_)
-    for k in range(tp_index.shape[0]):
-        breakout_signals_nb(high, resistance[tp_index[k]], buffers[k], signals)
-        backtest_nb(open, high, low, close, signals, holds[k], opts, records, equity, out[k])
-
-
-@njit(cache=True)
-def sweep_signals_nb(open, high, low, close, signals, holds, opts, out):
-    """Stats for precomputed signals: row ``k`` of ``signals`` with ``holds[k]``."""
-    n = close.shape[0]
-    records = np.empty(n + 1, dtype=POSITION_DTYPE)
-    equity = np.empty(n)
-    for k in range(signals.shape[0]):
-        backtest_nb(open, high, low, close, signals[k], holds[k], opts, records, equity, out[k])
-
-
-@njit(cache=True)
-def sweep_long_candle_nb(
-    open, high, low, close, volume, mean, multipliers, body_pcts, holds, opts, out
-):
-    """Stats of many Volume Long Candle parameter sets sharing one ``vol_ma_window``.
-
-    ``mean`` is the mean volume per bar of that window; set ``k`` uses
-    ``multipliers[k]``, ``body_pcts[k]`` and ``holds[k]`` and writes ``out[k]``.
-    """
-    n = close.shape[0]
-    records = np.empty(n + 1, dtype=POSITION_DTYPE)
-    equity = np.empty(n)
-    signals = np.empty(n, dtype=np.bool_)
-    for k in range(holds.shape[0]):
-        long_candle_signals_nb(
-            open, high, low, close, volume, mean, multipliers[k], body_pcts[k], signals
-        )
-        backtest_nb(open, high, low, close, signals, holds[k], opts, records, equity, out[k])
+    for k in range(signal_index.shape[0]):
+        row = signals[signal_index[k]]
+        backtest_nb(open, high, low, close, row, holds[k], opts, records, equity, out[k])

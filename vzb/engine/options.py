@@ -6,7 +6,7 @@ import difflib
 from typing import Any
 
 from vzb.errors import ParameterError
-from vzb.strategies.registry import Parameter
+from vzb.strategies.parameters import Parameter
 
 __all__ = ["DEFAULT_OPTIONS", "FILLS", "validate_options"]
 
@@ -23,14 +23,18 @@ DEFAULT_OPTIONS: dict[str, Any] = {
 }
 
 _NUMERIC = {
-    "fees": Parameter("fees", 0.0, float, low=0.0, high=0.5, high_inclusive=False),
-    "slippage": Parameter("slippage", 0.0, float, low=0.0, high=0.5, high_inclusive=False),
-    "cash": Parameter("cash", 1e6, float, low=0.0, low_inclusive=False, high=1e18),
-    "size": Parameter("size", 1.0, float, low=0.0, low_inclusive=False, high=1.0),
-    "stop_loss": Parameter(
-        "stop_loss", None, float, low=0.0, high=1.0, low_inclusive=False, high_inclusive=False
-    ),
-    "take_profit": Parameter("take_profit", None, float, low=0.0, low_inclusive=False, high=1e6),
+    p.name: p
+    for p in (
+        Parameter("fees", DEFAULT_OPTIONS["fees"], float, low=0.0, high=0.5, high_inclusive=False),
+        Parameter(
+            "slippage", DEFAULT_OPTIONS["slippage"], float, low=0.0, high=0.5, high_inclusive=False
+        ),
+        Parameter("cash", DEFAULT_OPTIONS["cash"], float, low=0.0, low_inclusive=False, high=1e18),
+        Parameter("size", DEFAULT_OPTIONS["size"], float, low=0.0, low_inclusive=False, high=1.0),
+        Parameter("stop_loss", None, float, low=0.0, high=1.0, low_inclusive=False,
+                  high_inclusive=False),
+        Parameter("take_profit", None, float, low=0.0, low_inclusive=False, high=1e6),
+    )
 }
 
 

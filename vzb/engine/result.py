@@ -31,7 +31,6 @@ POSITION_COLUMNS = (
     "exit_reason",
 )
 
-_LAZY = ("stats", "positions", "equity", "signals", "resistance", "candles", "fingerprint")
 
 
 def _json_value(value: Any) -> Any:
@@ -70,8 +69,10 @@ class BacktestResult:
         Equity at each bar's close, and ``equity / running peak - 1``.
     signals : Series or DataFrame
         Entry signals (one bool column per symbol for several symbols).
-    resistance : Series, DataFrame or None
-        Volume Zone Breakout resistance per bar, for plots.
+    indicators : DataFrame
+        The strategy's indicator series for plots (e.g. a ``resistance`` column), one
+        column per indicator it declares (none for a strategy that declares none);
+        columns ``(symbol, indicator)`` for several symbols.
     candles : DataFrame or None
         The candles of a single-symbol run (for plots).
     run_id, version, strategy, params, symbols, total_signals, execution_time,
@@ -89,8 +90,8 @@ class BacktestResult:
     >>> result = vzb.backtest(vzb.load_sample("BTC_USD"), fees=0.0005)
     >>> result.positions.columns[:4].tolist()
     ['symbol', 'signal_time', 'entry_time', 'exit_time']
-    >>> result.to_dict()["strategy"]
-    'volume_zone_breakout'
+    >>> list(result.indicators.columns)
+    ['resistance']
     """
 
     def __init__(
@@ -110,7 +111,7 @@ class BacktestResult:
         run_id: str,
         vzb_version: str,
         version: int = RESULT_SCHEMA_VERSION,
-        resistance: Any = None,
+        indicators: Any = None,
         candles: Any = None,
         per_symbol: dict[str, BacktestResult] | None = None,
     ):
@@ -119,7 +120,7 @@ class BacktestResult:
             "positions": positions,
             "equity": equity,
             "signals": signals,
-            "resistance": resistance,
+            "indicators": indicators,
             "candles": candles,
             "fingerprint": fingerprint,
         }
@@ -173,9 +174,10 @@ class BacktestResult:
         return self._get("signals")
 
     @property
-    def resistance(self) -> pd.Series | pd.DataFrame | None:
-        """Volume Zone Breakout resistance per bar, or None for other strategies."""
-        return self._get("resistance")
+    def indicators(self) -> pd.DataFrame:
+        """The strategy's indicators per bar (columns by name; may have none)."""
+        value = self._get("indicators")
+        return pd.DataFrame(index=self.equity.index) if value is None else value
 
     @property
     def candles(self) -> pd.DataFrame | None:
@@ -225,11 +227,8 @@ class BacktestResult:
         positions = self.positions
         if candles is not None:
             ax_price.plot(candles.index, candles["close"], color="0.3", lw=1, label="close")
-            resistance = self.resistance
-            if isinstance(resistance, pd.Series):
-                ax_price.plot(
-                    resistance.index, resistance, color="tab:orange", lw=0.8, label="resistance"
-                )
+            for name, values in self.indicators.items():
+                ax_price.plot(values.index, values, lw=0.8, label=str(name))
         if len(positions):
             ax_price.scatter(
                 positions["entry_time"],
@@ -256,16 +255,6 @@ class BacktestResult:
         ax_dd.set_ylabel("drawdown [%]")
         fig.tight_layout()
         return fig
-
-    def _repr_html_(self) -> str:
-        """Notebook display: stats, position statistics, equity/drawdown chart, positions.
-
-        The rendering lives in :mod:`vzb.widgets` (imported only when a notebook asks),
-        so the engine itself never depends on the presentation layer.
-        """
-        from vzb.widgets.result_view import render_result_html
-
-        return render_result_html(self)
 
     def __repr__(self) -> str:
         stats = self.stats

@@ -76,39 +76,29 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from vzb.engine.nb import STAT_NAMES, constant_step_nb
+from vzb.data.timeframes import bars_per_year
+from vzb.engine.nb import STAT_INDEX, STAT_NAMES
 
-__all__ = ["COUNT_STATS", "STAT_NAMES", "bars_per_year", "calendar_days", "stats_series"]
+__all__ = ["COUNT_STATS", "STAT_INDEX", "STAT_NAMES", "series_facts", "stats_series"]
 
 #: stats that count things: ints in the stats Series, int64 columns in sweep tables
 COUNT_STATS = ("Max. Drawdown Duration [bars]", "# Trades", "# Signals", "Signal Samples")
-_COUNT_POSITIONS = frozenset(STAT_NAMES.index(name) for name in COUNT_STATS)
 
 
-def bars_per_year(index: pd.Index) -> float:
-    """Bars per year from the median spacing of a DatetimeIndex (365 days a year).
+def series_facts(index: pd.DatetimeIndex) -> tuple[float, float]:
+    """``(bars per year, calendar days)`` of a candle index, for annualising stats.
+
+    Bars per year come from the median bar spacing (:func:`vzb.data.bars_per_year`;
+    365 for a single bar); days run from the first to the last timestamp (0 for one bar).
 
     >>> import pandas as pd
-    >>> bars_per_year(pd.date_range("2020-01-01", periods=5, freq="1h", tz="UTC"))
-    8760.0
+    >>> series_facts(pd.date_range("2020-01-01", periods=49, freq="1h", tz="UTC"))
+    (8760.0, 2.0)
     """
     if len(index) < 2:
-        return 365.0
-    values = np.asarray(index.asi8 if hasattr(index, "asi8") else index, dtype=np.int64)
-    step = constant_step_nb(values)  # a regular index: no sort for the median
-    step_ns = float(step if step > 0 else np.median(np.diff(values)))
-    if step_ns <= 0:
-        return 365.0
-    ns_per_unit = index.dtype.unit if hasattr(index.dtype, "unit") else "ns"
-    scale = {"s": 1e9, "ms": 1e6, "us": 1e3, "ns": 1.0}[ns_per_unit]
-    return 365.0 * 86_400e9 / (step_ns * scale)
-
-
-def calendar_days(index: pd.Index) -> float:
-    """Calendar days from the first to the last timestamp (0 for one bar)."""
-    if len(index) < 2:
-        return 0.0
-    return (index[-1] - index[0]).total_seconds() / 86_400.0
+        return 365.0, 0.0
+    days = (index[-1] - index[0]).total_seconds() / 86_400.0
+    return bars_per_year(index), days
 
 
 def stats_series(values: np.ndarray, index: pd.Index) -> pd.Series:
@@ -124,7 +114,7 @@ def stats_series(values: np.ndarray, index: pd.Index) -> pd.Series:
     (11, 12.0, '2 days 00:00:00')
     """
     head = [index[0], index[-1], index[-1] - index[0]]
-    body = values.tolist()
-    for position in _COUNT_POSITIONS:
-        body[position] = int(body[position])
-    return pd.Series([*head, *body], index=["Start", "End", "Duration", *STAT_NAMES], dtype=object)
+    body = dict(zip(STAT_NAMES, values.tolist(), strict=True))
+    for name in COUNT_STATS:
+        body[name] = int(body[name])
+    return pd.Series([*head, *body.values()], index=["Start", "End", "Duration", *body], dtype=object)

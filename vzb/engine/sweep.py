@@ -3,11 +3,11 @@
 Only stats are kept (no equity curves or positions), so 100,000 parameter sets fit in
 memory: one row of ``len(STAT_NAMES)`` floats per set and symbol.
 
-The Volume Zone Breakout fast path shares work between sets: sets with the same
-``volume_window``, ``num_bins`` and ``include_wicks`` share one volume profile per bar,
-and all their ``top_percentile`` values are resolved from it at once; signals,
-simulation and stats then run inside one numba loop per group. Likewise Volume Long
-Candle sets with the same ``vol_ma_window`` share one mean volume per bar. Every row
+Sets share work through the strategy's :class:`~vzb.strategies.SweepPlan`: sets in one
+group (equal ``plan.shared`` values) share one prepared state (the breakout's volume
+profile per bar), from which the signals of every distinct set of signal parameters are
+resolved in blocks; sets differing only in ``hold_period_bars`` share signals whatever
+the strategy. Simulation and stats of a block run inside one numba loop. Every row
 equals the stats of :func:`vzb.backtest` with the same parameters and options.
 """
 
@@ -20,26 +20,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vzb.engine.nb import (
-    N_STATS,
-    STAT_NAMES,
-    kernel_options,
-    sweep_breakout_nb,
-    sweep_long_candle_nb,
-    sweep_signals_nb,
-)
+from vzb.data.arrays import candle_arrays, symbol_frames
+from vzb.engine.nb import N_STATS, STAT_NAMES, kernel_options, sweep_signals_nb
 from vzb.engine.options import validate_options
-from vzb.engine.stats import COUNT_STATS, bars_per_year, calendar_days
+from vzb.engine.plan import share_groups, sweep_units
+from vzb.engine.stats import COUNT_STATS, series_facts
 from vzb.errors import CandleError, ParameterError
-from vzb.strategies._signals import candle_arrays, chunk_size_for
-from vzb.strategies.nb import mean_volumes_nb, volume_zone_resistance_multi_nb
-from vzb.strategies.registry import Strategy, get_strategy
+from vzb.strategies.contract import Strategy
+from vzb.strategies.registry import get_strategy, strategy_ref
 
-__all__ = ["SHARED_WORK_PARAMETERS", "parameter_sets", "sweep", "sweep_stats"]
+__all__ = ["SIGNAL_BLOCK", "merge_sweep_parts", "parameter_sets", "sweep", "sweep_stats"]
 
 Checkpoint = Callable[[float], None]
-_BREAKOUT_REF = "vzb.strategies.volume_zone_breakout:STRATEGY"
-_LONG_CANDLE_REF = "vzb.strategies.volume_long_candle:STRATEGY"
+#: distinct signal sets resolved at once (a block of ``SIGNAL_BLOCK x bars`` bools)
+SIGNAL_BLOCK = 64
 
 
 def parameter_sets(
@@ -70,11 +64,12 @@ def parameter_sets(
 
     Examples
     --------
-    >>> sets = parameter_sets("volume_zone_breakout", {"volume_window": [10, 20], "num_bins": 10})
+    >>> from vzb.strategies import DEFAULT_STRATEGY
+    >>> sets = parameter_sets(DEFAULT_STRATEGY, {"volume_window": [10, 20], "num_bins": 10})
     >>> [(s["volume_window"], s["num_bins"]) for s in sets]
     [(10, 10), (20, 10)]
     >>> grid = {"volume_window": range(5, 50)}
-    >>> len(parameter_sets("volume_zone_breakout", grid, n_iter=5, seed=1))
+    >>> len(parameter_sets(DEFAULT_STRATEGY, grid, n_iter=5, seed=1))
     5
     """
     strat = get_strategy(strategy)
@@ -113,105 +108,63 @@ def _decode(position: int, axes: list[list[Any]], sizes: list[int]) -> tuple[Any
     return tuple(reversed(out))
 
 
-#: Parameters whose sets share precomputed work (one volume profile or mean per group).
-SHARED_WORK_PARAMETERS = ("volume_window", "num_bins", "include_wicks", "vol_ma_window")
-
-
-def _groups(sets: list[dict[str, Any]]) -> dict[tuple, list[int]]:
-    """Set indices grouped by their ``SHARED_WORK_PARAMETERS`` values (absent ones: None)."""
-    groups: dict[tuple, list[int]] = {}
-    for k, p in enumerate(sets):
-        groups.setdefault(tuple(p.get(name) for name in SHARED_WORK_PARAMETERS), []).append(k)
-    return groups
-
-
-def _column(sets: list[dict[str, Any]], members: list[int], name: str, dtype=np.float64):
-    return np.array([sets[k][name] for k in members], dtype=dtype)
-
-
 def _symbol_stats(
     arrays: tuple[np.ndarray, ...],
-    bpy: float,
-    days: float,
+    facts: tuple[float, float],
     strategy: Strategy,
     sets: list[dict[str, Any]],
     options: dict[str, Any],
     checkpoint: Checkpoint | None,
 ) -> np.ndarray:
     """(len(sets), N_STATS) stats for one symbol's arrays."""
-    o, h, lo, c, v = arrays
+    o, h, lo, c, _ = arrays
     n, m = len(c), len(sets)
     out = np.empty((m, N_STATS))
+    bpy, days = facts
     opts = kernel_options(options, buy_hold=c[-1] / c[0] - 1.0, bars_per_year=bpy, days=days)
+    plan = strategy.sweep_plan
     done = 0
-    if strategy.ref not in (_BREAKOUT_REF, _LONG_CANDLE_REF):
-        for k, p in enumerate(sets):
-            signals = strategy.compute_signals(o, h, lo, c, v, p)
-            hold = np.array([int(p.get("hold_period_bars", 1))], dtype=np.int64)
-            sweep_signals_nb(o, h, lo, c, signals[None, :], hold, opts, out[k : k + 1])
-            done += 1
-            if checkpoint is not None and done < m:
-                checkpoint(done / m)
-        return out
-    for (window, bins, wicks, ma_window), members in _groups(sets).items():
-        # the shared work first (in chunks, with checkpoints), then every set of the group
-        chunk = chunk_size_for(strategy, sets[members[0]], n)
-        if strategy.ref == _BREAKOUT_REF:
-            tps = np.unique(_column(sets, members, "top_percentile"))
-            shared = np.empty((len(tps), n))
-        else:
-            shared = np.empty(n)
-        for start in range(0, n, chunk):
-            stop = min(n, start + chunk)
-            if strategy.ref == _BREAKOUT_REF:
-                volume_zone_resistance_multi_nb(
-                    o, h, lo, c, v, int(window), tps, int(bins), bool(wicks), start, stop, shared
-                )
+
+    def report(fraction_of_group: float, size: int) -> None:
+        fraction = (done + size * fraction_of_group) / m
+        if checkpoint is not None and fraction < 1.0:
+            checkpoint(fraction)
+
+    for members in share_groups(strategy, sets).values():
+        group = [sets[k] for k in members]
+        state = None
+        if plan is not None:  # the shared work, in chunks, with checkpoints
+            state = plan.prepare(arrays, group)
+            size = strategy.chunk_size(group[0], n)
+            for start in range(0, n, size):
+                stop = min(n, start + size)
+                plan.fill(arrays, state, start, stop)
+                if stop < n:
+                    report(stop / n / 2, len(members))
+        # distinct signal sets of the group, then every set trades its row
+        keys: dict[tuple, int] = {}
+        distinct: list[dict[str, Any]] = []
+        rows = np.empty(len(group), dtype=np.int64)
+        for j, params in enumerate(group):
+            rows[j] = keys.setdefault(strategy.signal_key(params), len(keys))
+            if rows[j] == len(distinct):
+                distinct.append(params)
+        holds = np.array([strategy.hold(p) for p in group], dtype=np.int64)
+        for first in range(0, len(distinct), SIGNAL_BLOCK):
+            block = distinct[first : first + SIGNAL_BLOCK]
+            signals = np.empty((len(block), n), dtype=np.bool_)
+            if plan is not None:
+                plan.signals(arrays, state, block, signals)
             else:
-                mean_volumes_nb(v, int(ma_window), start, stop, shared)
-            if checkpoint is not None and stop < n:
-                checkpoint((done + len(members) * stop / n / 2) / m)
-        holds = _column(sets, members, "hold_period_bars", np.int64)
-        block = np.empty((len(members), N_STATS))
-        if strategy.ref == _BREAKOUT_REF:
-            tp_index = np.searchsorted(tps, _column(sets, members, "top_percentile"))
-            buffers = _column(sets, members, "breakout_buffer")
-            sweep_breakout_nb(o, h, lo, c, shared, tp_index, buffers, holds, opts, block)
-        else:
-            multipliers = _column(sets, members, "vol_multiplier")
-            body_pcts = _column(sets, members, "body_pct")
-            sweep_long_candle_nb(o, h, lo, c, v, shared, multipliers, body_pcts, holds, opts, block)
-        out[np.asarray(members, dtype=np.int64)] = block
+                for r, params in enumerate(block):
+                    signals[r] = strategy.run(arrays, params)[0]
+            mine = np.flatnonzero((rows >= first) & (rows < first + len(block)))
+            values = np.empty((len(mine), N_STATS))
+            sweep_signals_nb(o, h, lo, c, signals, rows[mine] - first, holds[mine], opts, values)
+            out[np.asarray(members, dtype=np.int64)[mine]] = values
+            report(0.5 + 0.5 * min(1.0, (first + len(block)) / len(distinct)), len(members))
         done += len(members)
-        if checkpoint is not None and done < m:
-            checkpoint(done / m)
     return out
-
-
-def _chunks(sets: list[dict[str, Any]], n_workers: int) -> list[list[int]]:
-    """Set indices cut into work units, keeping sets that share a volume profile together.
-
-    With at least as many profile groups as workers, whole groups are dealt to
-    ``n_workers`` units (largest first, to the lightest unit); otherwise the sets are cut
-    into ``n_workers`` equal units.
-    """
-    groups = _groups(sets)
-    if len(groups) >= n_workers:
-        units: list[list[int]] = [[] for _ in range(n_workers)]
-        for members in sorted(groups.values(), key=len, reverse=True):
-            min(units, key=len).extend(members)
-        return [sorted(u) for u in units if u]
-    order = [k for members in groups.values() for k in members]
-    parts = np.array_split(np.asarray(order, dtype=np.int64), min(n_workers, len(order)))
-    return [sorted(c.tolist()) for c in parts if len(c)]
-
-
-def _frames(candles: pd.DataFrame | Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    if isinstance(candles, Mapping):
-        if not candles:
-            raise CandleError("candles mapping is empty; pass at least one symbol")
-        return {str(k): v for k, v in candles.items()}
-    return {str(candles.attrs.get("symbol") or "candles"): candles}
 
 
 def sweep_stats(
@@ -245,15 +198,18 @@ def sweep_stats(
     Examples
     --------
     >>> import vzb
-    >>> sets = parameter_sets("volume_zone_breakout", {"volume_window": [10, 20]})
-    >>> table = sweep_stats(vzb.load_sample("BTC_USD"), "volume_zone_breakout", sets)
+    >>> from vzb.strategies import DEFAULT_STRATEGY
+    >>> sets = parameter_sets(DEFAULT_STRATEGY, {"volume_window": [10, 20]})
+    >>> table = sweep_stats(vzb.load_sample("BTC_USD"), DEFAULT_STRATEGY, sets)
     >>> table[["volume_window", "symbol"]].values.tolist()
     [[10, 'BTC_USD'], [20, 'BTC_USD']]
+    >>> table.attrs["parameters"][:2]
+    ['volume_window', 'top_percentile']
     """
     opts = validate_options(**options)
     strat = get_strategy(strategy)
     sets = [strat.validate(p) for p in param_sets]
-    frames = _frames(candles)
+    frames = symbol_frames(candles)
     blocks = []
     n_sym = len(frames)
     for s, (symbol, frame) in enumerate(frames.items()):
@@ -266,15 +222,7 @@ def sweep_stats(
             def cp(done: float, s: int = s) -> None:
                 checkpoint((s + done) / n_sym)
 
-        values = _symbol_stats(
-            arrays,
-            bars_per_year(frame.index),
-            calendar_days(frame.index),
-            strat,
-            sets,
-            opts,
-            cp,
-        )
+        values = _symbol_stats(arrays, series_facts(frame.index), strat, sets, opts, cp)
         blocks.append((symbol, values))
         if checkpoint is not None and s + 1 < n_sym:
             checkpoint((s + 1) / n_sym)
@@ -288,8 +236,33 @@ def sweep_stats(
         stats = stats.astype(dict.fromkeys(COUNT_STATS, np.int64))
         parts.append(pd.concat([part, stats], axis=1))
     if not parts or not sets:
-        return pd.DataFrame(columns=[*names, "symbol", *STAT_NAMES])
-    return pd.concat(parts, ignore_index=True)
+        table = pd.DataFrame(columns=[*names, "symbol", *STAT_NAMES])
+    else:
+        table = pd.concat(parts, ignore_index=True)
+    table.attrs["parameters"] = names
+    return table
+
+
+def merge_sweep_parts(
+    parts: Sequence[pd.DataFrame], units: Sequence[Sequence[int]], n_symbols: int
+) -> pd.DataFrame:
+    """Put the tables of a sweep's units back in :func:`sweep_stats` order.
+
+    Unit ``u`` swept the sets ``units[u]`` (indices into the whole sweep's sets) on
+    every symbol, giving ``parts[u]`` (symbol-major). The whole table is symbol-major
+    with the sets in grid order, exactly as one in-process sweep gives it.
+    """
+    blocks, keys = [], []
+    for part, indices in zip(parts, units, strict=True):
+        m = len(indices)
+        for s in range(n_symbols):
+            blocks.append(part.iloc[s * m : (s + 1) * m])
+            keys.append(np.asarray(indices, dtype=np.int64) + s * (1 << 40))
+    table = pd.concat(blocks, ignore_index=True)
+    order = np.argsort(np.concatenate(keys), kind="stable")
+    table = table.iloc[order].reset_index(drop=True)
+    table.attrs["parameters"] = list(parts[0].attrs.get("parameters", [])) if parts else []
+    return table
 
 
 def sweep(
@@ -329,7 +302,8 @@ def sweep(
     Examples
     --------
     >>> import vzb
-    >>> table = vzb.sweep(vzb.load_sample("BTC_USD"), "volume_zone_breakout",
+    >>> from vzb.strategies import DEFAULT_STRATEGY
+    >>> table = vzb.sweep(vzb.load_sample("BTC_USD"), DEFAULT_STRATEGY,
     ...                   {"volume_window": [10, 20], "hold_period_bars": [1, 3]})
     >>> len(table)
     4
@@ -342,23 +316,19 @@ def sweep(
     import joblib
 
     n_workers = joblib.effective_n_jobs(n_jobs) if n_jobs is not None else 2
-    ref = strat.name if strat.ref.startswith("vzb.") else strat.ref
-    chunks = _chunks(sets, n_workers)
-    frames = _frames(candles)
+    frames = symbol_frames(candles)
+    first = next(iter(frames.values()))
+    units = sweep_units(
+        strat,
+        sets,
+        workers=n_workers,
+        symbols=len(frames),
+        bars_per_day=series_facts(first.index)[0] / 365.0,
+    )
+    ref = strategy_ref(strat)  # worker processes import the strategy by this
     with joblib.parallel_config(backend=backend or "loky", n_jobs=n_jobs or n_workers):
         parts = joblib.Parallel()(
-            joblib.delayed(sweep_stats)(frames, ref, [sets[k] for k in chunk], **options)
-            for chunk in chunks
+            joblib.delayed(sweep_stats)(frames, ref, [sets[k] for k in unit], **options)
+            for unit in units
         )
-    # restore the in-process order: symbol-major, sets in grid order
-    n_sym = len(frames)
-    rows = []
-    for chunk, part in zip(chunks, parts, strict=True):
-        m = len(chunk)
-        for s in range(n_sym):
-            block = part.iloc[s * m : (s + 1) * m].copy()
-            block["_set"] = chunk
-            block["_sym"] = s
-            rows.append(block)
-    table = pd.concat(rows, ignore_index=True).sort_values(["_sym", "_set"], kind="stable")
-    return table.drop(columns=["_set", "_sym"]).reset_index(drop=True)
+    return merge_sweep_parts(parts, units, len(frames))

@@ -1,33 +1,50 @@
-"""Strategies: candles -> boolean entry signals.
+"""Strategies: candles -> boolean entry signals (and indicators to plot).
 
-Two built-ins, ``volume_zone_breakout`` (the flagship) and ``volume_long_candle``; users
-register their own by import path with :func:`register_strategy`.
+A strategy is a :class:`Strategy`: typed parameters, a chunked signals kernel, optional
+indicators and an optional :class:`SweepPlan`. Two built-ins, ``volume_zone_breakout``
+(the flagship) and ``volume_long_candle``, are registered exactly as yours are, with
+:func:`register_strategy` by import path.
 
 >>> from vzb.strategies import get_strategy, list_strategies
 >>> list_strategies()[:2]
 ['volume_zone_breakout', 'volume_long_candle']
->>> get_strategy("volume_zone_breakout").parameters["num_bins"].default
+>>> get_strategy(list_strategies()[0]).parameters["num_bins"].default
 20
+
+Checking a strategy's parameters imports neither pandas nor numba; :func:`signals` and
+:func:`indicators` (pandas in, pandas out) load on first use.
 """
 
-from vzb.strategies._signals import candle_arrays, resistance, signals
+from vzb.strategies.contract import HOLD_PARAMETER, Strategy, SweepPlan
+from vzb.strategies.parameters import Parameter
 from vzb.strategies.registry import (
-    Parameter,
-    Strategy,
+    DEFAULT_STRATEGY,
     get_strategy,
     list_strategies,
     register_strategy,
+    strategy_ref,
     unregister_strategy,
 )
 
 __all__ = [
+    "DEFAULT_STRATEGY",
+    "HOLD_PARAMETER",
     "Parameter",
     "Strategy",
-    "candle_arrays",
+    "SweepPlan",
     "get_strategy",
+    "indicators",
     "list_strategies",
     "register_strategy",
-    "resistance",
     "signals",
+    "strategy_ref",
     "unregister_strategy",
 ]
+
+
+def __getattr__(name: str):
+    if name in ("signals", "indicators"):
+        from vzb.strategies import series
+
+        return getattr(series, name)
+    raise AttributeError(f"module 'vzb.strategies' has no attribute {name!r}")

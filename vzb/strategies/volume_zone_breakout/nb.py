@@ -1,10 +1,9 @@
-"""Numba kernels for the built-in strategies: arrays and scalars in, arrays out.
+"""Numba kernels of the Volume Zone Breakout: arrays and scalars in, arrays out.
 
 Every kernel works on a bar range ``[start, stop)`` and writes into preallocated output
 arrays indexed by absolute bar number, so callers run long series in chunks and check a
 cancel flag between chunks. Inputs are float64 arrays of equal length; the Python layer
-(:mod:`vzb.strategies.volume_zone_breakout`, :mod:`vzb.strategies.volume_long_candle`)
-validates parameters before calling.
+(:mod:`vzb.strategies.volume_zone_breakout`) validates parameters before calling.
 
 Floating-point operations follow the slow references in the tests step by step (same
 formulas, same order of accumulation), so kernel and reference agree exactly, ties
@@ -30,11 +29,7 @@ from numba import njit, prange
 
 __all__ = [
     "DENSE_MAX_BINS",
-    "is_long_candle_nb",
-    "long_candle_signals_nb",
-    "mean_volume_nb",
-    "mean_volumes_nb",
-    "volume_long_candle_nb",
+    "breakout_signals_nb",
     "volume_zone_breakout_nb",
     "volume_zone_breakout_parallel_nb",
     "volume_zone_resistance_multi_nb",
@@ -235,81 +230,6 @@ def volume_zone_resistance_multi_nb(
             resistance_out[t, i] = zone_edge_nb(bins, edges, total, top_percentiles[t])
 
 
-@njit(cache=True)
-def mean_volume_nb(volume, i, vol_ma_window):
-    """Mean volume of the ``vol_ma_window`` bars up to bar ``i`` (bar ``i`` included).
-
-    The plain sum, oldest first, divided by the count (fewer bars at the start).
-    """
-    first = i - vol_ma_window + 1
-    if first < 0:
-        first = 0
-    total = 0.0
-    for j in range(first, i + 1):
-        total += volume[j]
-    return total / (i + 1 - first)
-
-
-@njit(cache=True, error_model="numpy")
-def is_long_candle_nb(open, high, low, close, volume, i, mean, vol_multiplier, body_pct):
-    """Whether bar ``i`` is a Volume Long Candle, given its mean volume ``mean``.
-
-    Every condition is evaluated (``&``, no branches to mispredict; a zero open divides
-    to inf or NaN instead of raising), giving the same answer as the short-circuit form.
-    """
-    limit = 2.0 * body_pct
-    o = open[i]
-    c = close[i]
-    return (
-        (volume[i] >= mean * vol_multiplier)
-        & (c > o)
-        & ((c - o) / o >= body_pct)
-        & ((high[i] - c) / o < limit)
-        & ((o - low[i]) / o < limit)
-    )
-
-
-@njit(cache=True)
-def volume_long_candle_nb(
-    open,
-    high,
-    low,
-    close,
-    volume,
-    vol_ma_window,
-    vol_multiplier,
-    body_pct,
-    start,
-    stop,
-    signals_out,
-):
-    """Volume Long Candle signals for bars ``start <= i < stop``.
-
-    The volume mean is :func:`mean_volume_nb` (bar ``i`` included).
-    """
-    for i in range(start, stop):
-        mean = mean_volume_nb(volume, i, vol_ma_window)
-        signals_out[i] = is_long_candle_nb(
-            open, high, low, close, volume, i, mean, vol_multiplier, body_pct
-        )
-
-
-@njit(cache=True)
-def long_candle_signals_nb(open, high, low, close, volume, mean, vol_multiplier, body_pct, out):
-    """:func:`is_long_candle_nb` for every bar, with ``mean`` the mean volume per bar."""
-    for i in range(close.shape[0]):
-        out[i] = is_long_candle_nb(
-            open, high, low, close, volume, i, mean[i], vol_multiplier, body_pct
-        )
-
-
-@njit(cache=True)
-def mean_volumes_nb(volume, vol_ma_window, start, stop, mean_out):
-    """:func:`mean_volume_nb` for bars ``start <= i < stop`` (shared by sweeps)."""
-    for i in range(start, stop):
-        mean_out[i] = mean_volume_nb(volume, i, vol_ma_window)
-
-
 @njit(cache=True, parallel=True)
 def volume_zone_breakout_parallel_nb(
     open,
@@ -354,3 +274,17 @@ def volume_zone_breakout_parallel_nb(
                 signals_out,
                 resistance_out,
             )
+
+
+@njit(cache=True)
+def breakout_signals_nb(high, resistance, tp_index, buffers, out):
+    """Signals of several sets from shared resistance rows (sweeps).
+
+    Row ``k`` of ``out`` is ``high >= resistance[tp_index[k]] * (1 + buffers[k])``
+    (NaN resistance: no signal), the comparison of :func:`volume_zone_breakout_nb`.
+    """
+    for k in range(tp_index.shape[0]):
+        row = resistance[tp_index[k]]
+        factor = 1.0 + buffers[k]
+        for i in range(high.shape[0]):
+            out[k, i] = high[i] >= row[i] * factor
