@@ -60,14 +60,35 @@ def test_unknown_symbol_lists_what_is_available():
     assert "Did you mean BTC_USD?" in message
 
 
+def test_dashed_symbols_resolve_to_what_the_catalog_holds(tmp_path):
+    coinbase = load_candles("BTC-USD")  # base first
+    pd.testing.assert_frame_equal(coinbase, load_candles("BTC_USD"))
+    assert load_candles("usd-btc").attrs["symbol"] == "BTC_USD"  # quote first, as on Upbit
+    load_sample("ETH_USD").iloc[:5].to_parquet(tmp_path / "BTC_KRW_1d.parquet")
+    assert load_candles("KRW-BTC", data_dir=tmp_path).attrs["symbol"] == "BTC_KRW"
+    assert load_candles("BTC-KRW", data_dir=tmp_path).attrs["symbol"] == "BTC_KRW"
+
+
+def test_an_unknown_dashed_symbol_names_both_readings():
+    with pytest.raises(UnknownSymbolError, match=r"'DOGE-USD' \(read as DOGE_USD and USD_DOGE\)"):
+        load_candles("DOGE-USD")
+
+
 def test_finer_than_available_is_unknown():
     with pytest.raises(UnknownSymbolError, match=r"No candles for ETH_USD at 1h. Available"):
         load_candles("ETH_USD", "1h")
 
 
 def test_empty_range_says_what_is_held():
-    with pytest.raises(UnknownSymbolError, match=r"between 2030-01-01 and None.*2017-11-09"):
+    with pytest.raises(UnknownSymbolError) as caught:
         load_candles("ETH_USD", start="2030-01-01")
+    message = str(caught.value)
+    assert "No ETH_USD 1d candles from 2030-01-01; the catalog holds 2017-11-09 to " in message
+    assert "None" not in message
+    with pytest.raises(UnknownSymbolError, match=r"candles until 2010-01-01; .* 2017-11-09 to"):
+        load_candles("ETH_USD", end="2010-01-01")
+    with pytest.raises(UnknownSymbolError, match=r"candles 2030-01-01 to 2030-02-01;"):
+        load_candles("ETH_USD", start="2030-01-01", end="2030-02-01")
     with pytest.raises(ParameterError, match="is after end"):
         load_candles("ETH_USD", start="2019-01-02", end="2019-01-01")
     with pytest.raises(ParameterError, match="is not a date"):
@@ -111,6 +132,12 @@ def test_user_file_resampled(tmp_path):
 def test_misnamed_user_file(tmp_path):
     shutil.copy(FIXTURES / "epoch_milliseconds.csv", tmp_path / "AAA_KRW_1h.csv")
     with pytest.raises(CandleError, match=r"file name says 1h but its candles are 1m.*AAA_KRW_1m"):
+        load_candles("AAA_KRW", "1h", data_dir=tmp_path)
+
+
+def test_a_header_only_file_is_an_error_naming_it(tmp_path):
+    (tmp_path / "AAA_KRW_1h.csv").write_text("timestamp,open,high,low,close,volume\n")
+    with pytest.raises(CandleError, match=r"AAA_KRW_1h.csv holds no candles: .* Fix: add rows"):
         load_candles("AAA_KRW", "1h", data_dir=tmp_path)
 
 

@@ -139,10 +139,18 @@ def test_invalid_json_text():
         from_ccxt("[[1, 2,")
 
 
+def test_upbit_markets_are_always_quote_first():
+    row = {"market": "BTC-ETH", "candle_date_time_utc": "2024-01-01T00:00:00",
+           "opening_price": 0.05, "high_price": 0.06, "low_price": 0.04, "trade_price": 0.05,
+           "candle_acc_trade_volume": 10.0}  # fmt: skip
+    assert vzb.from_upbit([row]).attrs["symbol"] == "ETH_BTC"
+
+
 def test_every_loader_writes_symbols_base_quote():
     from vzb.data import normalize_symbol
 
     assert normalize_symbol("KRW-BTC") == "BTC_KRW"
+    assert normalize_symbol("BTC-USD") == "BTC_USD"  # Coinbase writes base first
     assert normalize_symbol(" btc/krw ") == "BTC_KRW"
     assert normalize_symbol("eth_usd") == "ETH_USD"
     ok = {"status": "0000", "data": [[1704067200000, "1", "1.5", "2", "0.5", "3"]]}

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import vzb.data
 from vzb.data import load_sample, read_candles
 from vzb.data.samples import SAMPLES_DIR
 from vzb.errors import CandleError
@@ -198,3 +199,43 @@ def test_unreadable_times_are_explained():
     text = ",open,high,low,close,volume\n0,1,2,1,2,3\n1,1,2,1,2,3\n"
     with pytest.raises(CandleError, match="look like row numbers"):
         read_candles(io.StringIO(text))
+
+
+@pytest.mark.parametrize(
+    "text", ["timestamp,open,high,low,close,volume\n", "date,Open,High,Low,Close,Volume"]
+)
+def test_a_header_only_csv_is_an_error_naming_the_file(tmp_path, text):
+    path = tmp_path / "empty.csv"
+    path.write_text(text)
+    with pytest.raises(CandleError, match=r"empty.csv holds no candles: there are no rows below"):
+        read_candles(path)
+
+
+def test_an_empty_parquet_file_is_an_error_too(tmp_path):
+    path = tmp_path / "empty.parquet"
+    load_sample("BTC_USD").iloc[:0].to_parquet(path)
+    with pytest.raises(CandleError, match=r"empty\.parquet holds no candles"):
+        read_candles(path)
+
+
+def test_data_modules_import_each_other_without_cycles():
+    import ast
+
+    folder = Path(vzb.data.__file__).parent
+    graph = {}
+    for path in folder.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        graph[path.stem] = {
+            node.module.rsplit(".", 1)[-1]
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("vzb.data.")
+        }
+
+    def reaches(start, goal, seen=()):
+        return any(
+            n == goal or (n not in seen and reaches(n, goal, (*seen, n)))
+            for n in graph.get(start, ())
+        )
+
+    cycles = [name for name in graph if reaches(name, name)]
+    assert not cycles, {name: graph[name] for name in cycles}

@@ -37,10 +37,34 @@ def test_unknown_spacing():
     index = pd.date_range("2024-01-01", periods=5, freq="2h", tz="UTC")
     assert infer_timeframe(index) is None
     assert bars_per_year(index) == 365 * 12
-    with pytest.raises(ParameterError, match="at least two distinct timestamps"):
-        bars_per_year(index[:1])
     with pytest.raises(ParameterError, match="'2d' is not a timeframe"):
         bars_per_year("2d")
+
+
+def test_fewer_than_two_timestamps_count_as_daily():
+    index = pd.date_range("2024-01-01", periods=3, freq="h", tz="UTC")
+    assert bars_per_year(index[:1]) == bars_per_year(index[:0]) == 365.0
+    assert bars_per_year(index[[0, 0]]) == 365.0  # no distinct step either
+
+
+def test_the_median_step_ignores_gaps_and_units():
+    hours = pd.date_range("2024-01-01", periods=100, freq="h", tz="UTC")
+    gappy = hours.delete([10, 11, 12, 50])  # four missing bars
+    assert bars_per_year(gappy) == 8760.0
+    assert bars_per_year(gappy.as_unit("s")) == bars_per_year(gappy.as_unit("ms")) == 8760.0
+    mostly_daily = pd.DatetimeIndex(["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-10"])
+    assert bars_per_year(mostly_daily) == 365.0
+
+
+def test_bars_per_year_of_a_long_regular_index_is_fast():
+    import time
+
+    index = pd.date_range("2000-01-01", periods=1_000_000, freq="min", tz="UTC")
+    bars_per_year(index)
+    started = time.perf_counter()
+    for _ in range(10):
+        assert bars_per_year(index) == 525_600.0
+    assert (time.perf_counter() - started) / 10 < 0.02  # measured about 2 ms
 
 
 def test_import_is_light():

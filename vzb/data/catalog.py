@@ -31,8 +31,9 @@ import pandas as pd
 from vzb.data.readers import read_candles
 from vzb.data.resample import resample_candles
 from vzb.data.samples import SAMPLES, load_sample
-from vzb.data.symbols import normalize_symbol
+from vzb.data.symbols import symbol_candidates
 from vzb.data.timeframes import TIMEFRAMES, check_timeframe, timeframe_delta
+from vzb.data.times import as_utc, describe_range, utc_timestamp
 from vzb.errors import CandleError, ParameterError, UnknownSymbolError
 
 __all__ = ["data_directory", "list_symbols", "load_candles"]
@@ -113,27 +114,17 @@ def _available_text(entries: dict[tuple[str, str], str]) -> str:
     return ", ".join(f"{s} {t}" for s, t in sorted(entries))
 
 
-def _timestamp(value: object, argument: str) -> pd.Timestamp:
-    try:
-        stamp = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        raise ParameterError(
-            f"{argument}={value!r} is not a date or time; pass e.g. '2019-01-31' or a Timestamp."
-        ) from None
-    return stamp.tz_localize("UTC") if stamp.tz is None else stamp.tz_convert("UTC")
-
-
 def _slice(candles: pd.DataFrame, start: object, end: object) -> pd.DataFrame:
     """Inclusive slice; a date-only or partial string end covers its whole day/month."""
-    lower = _timestamp(start, "start") if start is not None else None
+    lower = utc_timestamp(start, "start") if start is not None else None
     upper = None
     if end is not None:
-        upper = _timestamp(end, "end")
+        upper = utc_timestamp(end, "end")
         if isinstance(end, str) and not re.search(r"\d[T ]\d", end.strip()):
             # '2019-10-16' or '2019-10' or '2019': include the whole period
             parts = end.strip().count("-")
             period = {0: "Y", 1: "M"}.get(parts, "D")
-            upper = pd.Period(upper.tz_localize(None), period).end_time.tz_localize("UTC")
+            upper = as_utc(pd.Period(upper.tz_localize(None), period).end_time)
     if lower is not None and upper is not None and lower > upper:
         raise ParameterError(f"start={start!r} is after end={end!r}; swap them.")
     index = candles.index
@@ -142,6 +133,14 @@ def _slice(candles: pd.DataFrame, start: object, end: object) -> pd.DataFrame:
     out = candles.iloc[begin:stop]
     out.attrs = dict(candles.attrs)
     return out
+
+
+def _resolve(symbol: str, entries: dict[tuple[str, str], str]) -> tuple[str, tuple[str, ...]]:
+    """The catalog's spelling of ``symbol`` (the first reading it holds at any timeframe,
+    else the likeliest one) and every reading tried."""
+    candidates = symbol_candidates(symbol)
+    held = {s for s, _ in entries}
+    return next((c for c in candidates if c in held), candidates[0]), candidates
 
 
 def _read(key: tuple[str, str], source: str) -> pd.DataFrame:
@@ -172,7 +171,9 @@ def load_candles(
     Parameters
     ----------
     symbol : str
-        ``BASE_QUOTE`` such as ``"BTC_USD"`` (``"btc/usd"`` works too).
+        ``BASE_QUOTE`` such as ``"BTC_USD"``; ``"btc/usd"`` works too, and so do dashed
+        symbols in either order (Coinbase's ``"BTC-USD"``, Upbit's ``"KRW-BTC"``): the
+        reading the catalog holds is taken.
     timeframe : str, default "1d"
         One of :data:`vzb.data.TIMEFRAMES`; made by resampling a finer timeframe when
         only that exists (incomplete edge buckets dropped).
@@ -200,8 +201,9 @@ def load_candles(
     (31, 'ETH_USD')
     """
     check_timeframe(timeframe)
-    symbol = normalize_symbol(symbol)
     entries = _entries(data_dir)
+    asked = symbol
+    symbol, candidates = _resolve(symbol, entries)
     if (symbol, timeframe) in entries:
         candles = _read((symbol, timeframe), entries[(symbol, timeframe)])
     else:
@@ -210,8 +212,11 @@ def load_candles(
             known = sorted({s for s, _ in entries})
             close = difflib.get_close_matches(symbol, known, n=1)
             hint = f" Did you mean {close[0]}?" if close and close[0] != symbol else ""
+            tried = (
+                f"{asked!r} (read as {' and '.join(candidates)})" if len(candidates) > 1 else symbol
+            )
             raise UnknownSymbolError(
-                f"No candles for {symbol} at {timeframe}. Available: {_available_text(entries)} "
+                f"No candles for {tried} at {timeframe}. Available: {_available_text(entries)} "
                 f"(coarser timeframes are made from finer ones).{hint} Add a file "
                 f"{symbol}_{timeframe}.csv or .parquet to data_dir / $VZB_DATA_DIR."
             )
@@ -226,9 +231,9 @@ def load_candles(
             )
     sliced = _slice(candles, start, end)
     if sliced.empty:
-        held = f"{candles.index[0]} to {candles.index[-1]}" if len(candles) else "no candles at all"
+        held = describe_range(candles.index[0], candles.index[-1])
         raise UnknownSymbolError(
-            f"No {symbol} {timeframe} candles between {start} and {end}; the catalog holds "
+            f"No {symbol} {timeframe} candles {describe_range(start, end)}; the catalog holds "
             f"{held} for it. Fix: pick dates inside that range."
         )
     return sliced

@@ -20,8 +20,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from vzb.data.files import open_binary
 from vzb.data.symbols import normalize_symbol
 from vzb.data.timeframes import infer_timeframe
+from vzb.data.times import as_utc
 from vzb.data.validate import CANDLE_COLUMNS, validate_candles
 from vzb.errors import CandleError
 
@@ -48,9 +50,7 @@ def _parse(obj: Any, exchange: str) -> tuple[Any, str]:
             raise CandleError(f"{exchange} response is not valid JSON: {error}.") from None
     if isinstance(obj, str | os.PathLike):
         name = os.fspath(obj)
-        from vzb.data.readers import _open_binary
-
-        with _open_binary(name) as handle:
+        with open_binary(name) as handle:
             try:
                 return json.load(handle), name
             except json.JSONDecodeError as error:
@@ -70,8 +70,7 @@ def _frame(
         index = pd.DatetimeIndex(pd.to_datetime(pd.Series(stamps, dtype="str"), format="ISO8601"))
     else:
         index = pd.DatetimeIndex(pd.to_datetime(np.asarray(stamps, dtype=np.int64), unit=unit))
-    if index.tz is None:
-        index = index.tz_localize("UTC")
+    index = as_utc(index)
     data = {}
     for field in CANDLE_COLUMNS:
         values = pd.to_numeric(pd.Series(columns[field], dtype=object), errors="coerce")
@@ -158,7 +157,7 @@ def _upbit(data: Any, name: str) -> pd.DataFrame:
         raise CandleError(
             f"{name} mixes markets {', '.join(markets)}; pass one market's candles at a time."
         )
-    symbol = normalize_symbol(markets[0]) if markets else None
+    symbol = normalize_symbol(markets[0], quote_first=True) if markets else None
     units = {row.get("unit") for row in data}
     if units == {None}:  # the days endpoint has no unit (weeks and months neither)
         timeframe = None

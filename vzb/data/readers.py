@@ -35,17 +35,20 @@ import io
 import lzma
 import os
 import re
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from vzb.data.exchanges import read_exchange_json
+from vzb.data.files import open_binary
+from vzb.data.symbols import symbol_base, symbol_key
 from vzb.data.timeframes import infer_timeframe
+from vzb.data.times import as_utc
 from vzb.data.validate import CANDLE_COLUMNS, validate_candles
 from vzb.errors import CandleError
 
-__all__ = ["normalise_layout", "read_candles", "symbol_key"]
+__all__ = ["normalise_layout", "read_candles"]
 
 _TIME_NAMES = ("timestamp", "datetime", "date", "time", "open_time", "unix", "unix timestamp")
 _FIAT = {"usd", "usdt", "usdc", "busd", "krw", "eur", "gbp", "jpy"}  # quote-volume units
@@ -58,46 +61,6 @@ _DECOMPRESS = {
     "bz2": bz2.BZ2File,
     "xz": lzma.LZMAFile,
 }
-
-
-def symbol_key(symbol: str) -> str:
-    """A symbol reduced for matching: upper case, separators removed (``btc/usd`` -> ``BTCUSD``).
-
-    >>> symbol_key("btc_usd"), symbol_key("BTC/USD"), symbol_key("BTC-USD")
-    ('BTCUSD', 'BTCUSD', 'BTCUSD')
-    """
-    return re.sub(r"[^0-9A-Za-z]", "", str(symbol)).upper()
-
-
-def _base(symbol: str | None) -> str | None:
-    if not symbol:
-        return None
-    return re.split(r"[_/\-:]", str(symbol))[0].upper()
-
-
-def _is_url(source: str) -> bool:
-    return bool(re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*://", source)) and not source.startswith(
-        "file://"
-    )
-
-
-def _open_binary(source: str | os.PathLike[str]) -> Any:
-    text = os.fspath(source)
-    if _is_url(text):
-        try:
-            import fsspec
-        except ImportError:
-            raise ImportError(
-                f"Reading {text!r} needs fsspec for URLs: pip install fsspec "
-                f"(plus the filesystem package, e.g. s3fs or gcsfs)."
-            ) from None
-        return fsspec.open(text, "rb").open()
-    if text.startswith("file://"):
-        text = text[len("file://") :]
-    path = Path(text).expanduser()
-    if not path.exists():
-        raise FileNotFoundError(f"No candle file at {str(path)!r}. Check the path.")
-    return path.open("rb")
 
 
 def _looks_like_header(line: str) -> bool:
@@ -152,9 +115,7 @@ def _parse_times(values: pd.Series | pd.Index, tz: str, name: str) -> pd.Datetim
                 f"{name}: could not read the times (first value {sample!r}): {reason} Fix: "
                 f"write times as ISO 8601 (2024-01-31 13:00:00) or epoch seconds/milliseconds."
             ) from None
-    if index.tz is None:
-        index = index.tz_localize(tz)
-    return index.tz_convert("UTC")
+    return as_utc(index, tz=tz)
 
 
 def _time_source(df: pd.DataFrame) -> tuple[str | None, Any]:
@@ -186,7 +147,9 @@ def _pick_wide(df: pd.DataFrame, symbol: str | None, name: str) -> tuple[pd.Data
             )
         chosen = prefixes[0]
     else:
-        matches = [p for p in prefixes if symbol_key(p) in (symbol_key(symbol), _base(symbol))]
+        matches = [
+            p for p in prefixes if symbol_key(p) in (symbol_key(symbol), symbol_base(symbol))
+        ]
         if not matches:
             raise CandleError(
                 f"{name} has no columns for symbol {symbol!r}; it holds {', '.join(prefixes)}. "
@@ -265,6 +228,12 @@ def normalise_layout(
     name = source or (f"symbol {symbol}" if symbol else "candles")
     df, symbol = _pick_wide(df, symbol, name)
     df, symbol = _pick_symbol_rows(df, symbol, name)
+    if df.empty:
+        raise CandleError(
+            f"{name} holds no candles: there are no rows below its header. Fix: add rows of "
+            f"{', '.join(('timestamp', *CANDLE_COLUMNS))}, or move the file out of the way "
+            f"if it should not be read."
+        )
     time_column, times = _time_source(df)
     if times is None:
         raise CandleError(
@@ -328,7 +297,8 @@ def read_candles(
     Raises
     ------
     CandleError
-        When the layout is not recognised or the candles fail validation.
+        When the layout is not recognised, the file holds no candles (a header only),
+        or the candles fail validation.
     FileNotFoundError
         When a local path does not exist.
 
@@ -348,10 +318,8 @@ def read_candles(
     name = os.fspath(source)
     lowered = name.lower().split("?", 1)[0]
     if lowered.endswith(".json"):
-        from vzb.data.exchanges import read_exchange_json
-
         return read_exchange_json(name, symbol=symbol)
-    with _open_binary(name) as handle:
+    with open_binary(name) as handle:
         if lowered.endswith((".parquet", ".pq")):
             raw = pd.read_parquet(handle)
         elif lowered.endswith(tuple(_DECOMPRESS)):

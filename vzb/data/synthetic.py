@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from vzb.data.timeframes import timeframe_delta
+from vzb.data.times import as_utc, utc_timestamp
 from vzb.data.validate import CANDLE_COLUMNS
 from vzb.errors import ParameterError
 
@@ -81,9 +82,8 @@ def synthetic_candles(
         raise ParameterError(f"price={price!r} must be a positive number.")
     n = int(n)
     step = timeframe_delta(timeframe)
-    first = pd.Timestamp(start)
-    first = first.tz_localize("UTC") if first.tz is None else first.tz_convert("UTC")
-    if n and first + (n - 1) * step > pd.Timestamp.max.tz_localize("UTC"):
+    first = utc_timestamp(start, "start")
+    if n and first + (n - 1) * step > as_utc(pd.Timestamp.max):
         raise ParameterError(
             f"n={n} candles of {timeframe} from {first} run past {pd.Timestamp.max.date()}, "
             f"the last date pandas can hold; use a shorter timeframe (e.g. '1m') or fewer candles."
@@ -128,7 +128,7 @@ def synthetic_candles(
     volume[zero_volume] = 0.0
 
     stamps = first.as_unit("ns")._value + np.arange(n, dtype=np.int64) * step.as_unit("ns")._value
-    index = pd.DatetimeIndex(stamps.view("datetime64[ns]"), name="timestamp").tz_localize("UTC")
+    index = as_utc(pd.DatetimeIndex(stamps.view("datetime64[ns]"), name="timestamp"))
     candles = pd.DataFrame(
         dict(zip(CANDLE_COLUMNS, (opens, upper, lower, close, volume), strict=True)),
         index=index,

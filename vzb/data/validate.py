@@ -26,6 +26,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from vzb.data.times import as_utc
 from vzb.errors import CandleError
 
 __all__ = ["CANDLE_COLUMNS", "PRICE_COLUMNS", "describe_source", "validate_candles"]
@@ -78,10 +79,8 @@ def _utc_index(df: pd.DataFrame, name: str) -> pd.DatetimeIndex:
             f"{name}: the index is a {type(index).__name__}, not a DatetimeIndex of candle "
             f"times. Fix: {hint}."
         )
-    if index.tz is None:
-        index = index.tz_localize("UTC")
-    elif str(index.tz) != "UTC":
-        index = index.tz_convert("UTC")
+    if index.tz is None or str(index.tz) != "UTC":
+        index = as_utc(index)
     if index.unit != "ns":
         index = index.as_unit("ns")
     if index.hasnans:
