@@ -37,6 +37,7 @@ def test_vzb_demo_runs_from_a_fresh_directory_with_no_arguments(tmp_path):
 
 def test_jobs_list_status_cancel_wait(tmp_path):
     store = str(tmp_path / "s")
+    TaskStore(store)
     assert run("jobs", "list", "--store", store) == (0, "no tasks\n")
     with JobRunner(store, max_workers=2) as runner:
         done = runner.submit_units(SLEEP, [{"seconds": 0, "value": 1}])
@@ -56,6 +57,30 @@ def test_jobs_list_status_cancel_wait(tmp_path):
         assert run("jobs", "status", "nope", "--store", store)[0] == 1
         code, text = run("jobs", "list", "--status", "cancelled", "--store", store)
         assert slow.task_id in text and done.task_id not in text
+
+
+def test_jobs_commands_on_a_missing_store_fail_naming_it_and_create_nothing(tmp_path, capsys):
+    missing = tmp_path / "missing" / "dir"
+    for argv in (["list"], ["status", "abc"], ["cancel", "abc"], ["wait", "abc"], ["resume"]):
+        code, text = run("jobs", *argv, "--store", str(missing))
+        assert code == 1 and text == ""
+        assert f"No task store at '{missing}': the directory does not exist" in (
+            capsys.readouterr().err
+        )
+    assert not (tmp_path / "missing").exists()
+
+
+def test_the_demo_grid_comes_from_the_default_strategy():
+    from vzb.cli import demo_grid
+    from vzb.strategies import get_strategy
+    from vzb.strategies.registry import DEFAULT_STRATEGY
+
+    strategy = get_strategy(DEFAULT_STRATEGY)
+    grid = demo_grid(strategy)
+    assert len(grid) == 2 and all(len(values) > 1 for values in grid.values())
+    for name, values in grid.items():
+        assert strategy.parameters[name].default in values
+        assert [strategy.parameters[name].validate(v) for v in values] == values
 
 
 def test_progress_line_shows_bar_units_and_stage():

@@ -2,14 +2,16 @@
 
 ::
 
-    vzb demo                      backtest + sweep of the bundled BTC_USD, ETH_USD daily candles
+    vzb demo                      backtest + sweep of the default strategy on the bundled
+                                  BTC_USD and ETH_USD daily candles
     vzb jobs list                 the store's tasks, newest first
     vzb jobs status ID            one task's record
     vzb jobs cancel ID            cancel a queued or running task
     vzb jobs wait ID              wait until a task finishes
     vzb jobs resume               adopt tasks whose runner died and finish them
 
-Every command takes ``--store DIR`` (default ``$VZB_HOME`` or ``./.vzb``).
+Every command takes ``--store DIR`` (default ``$VZB_HOME`` or ``./.vzb``); the jobs
+commands read an existing store and never create one.
 
 >>> main(["jobs", "list", "--store", __import__("tempfile").mkdtemp()])
 no tasks
@@ -20,14 +22,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
 from typing import TextIO
 
-from vzb.errors import VzbError
+from vzb.errors import ParameterError, VzbError
+from vzb.jobs.store import STATES, TERMINAL_STATES
 
-__all__ = ["main", "progress_line"]
+__all__ = ["demo_grid", "main", "progress_line"]
 
 
 def progress_line(record: dict, width: int = 30) -> str:
@@ -56,7 +60,7 @@ def _follow(runner, task_id: str, out: TextIO, timeout: float | None = None) -> 
         while True:
             record = runner.store.get(task_id)
             line = progress_line(record)
-            finished = record["status"] in ("completed", "failed", "cancelled")
+            finished = record["status"] in TERMINAL_STATES
             if tty:
                 out.write("\r" + line[:120].ljust(120) + ("\n" if finished else ""))
                 out.flush()
@@ -77,61 +81,107 @@ def _follow(runner, task_id: str, out: TextIO, timeout: float | None = None) -> 
         return runner.wait(task_id, timeout=30)
 
 
+def demo_grid(strategy) -> dict[str, list]:
+    """A small grid for the demo sweep: half, once and twice the default of the strategy's
+    first two numeric parameters with a non-zero default (values it does not allow left out).
+
+    >>> from vzb.strategies import Parameter
+    >>> from types import SimpleNamespace
+    >>> toy = SimpleNamespace(parameters={p.name: p for p in (
+    ...     Parameter("fast", True, bool), Parameter("window", 10, int, low=2),
+    ...     Parameter("shift", 0.0), Parameter("hold", 1, int, low=1), Parameter("share", 0.5))})
+    >>> demo_grid(toy)
+    {'window': [5, 10, 20], 'hold': [1, 2]}
+    """
+    grid: dict[str, list] = {}
+    for parameter in strategy.parameters.values():
+        if parameter.kind is bool or not parameter.default:
+            continue
+        values: list = []
+        for factor in (0.5, 1, 2):
+            try:
+                value = parameter.validate(parameter.kind(parameter.default * factor))
+            except VzbError:
+                continue
+            if value not in values:
+                values.append(value)
+        if len(values) > 1:
+            grid[parameter.name] = values
+        if len(grid) == 2:
+            break
+    return grid
+
+
+def _finished(runner, task, out: TextIO) -> dict | None:
+    """Follow ``task`` to its end; its record when it completed, else None (said in ``out``)."""
+    record = _follow(runner, task.task_id, out)
+    if record["status"] == "completed":
+        return record
+    out.write(f"task {task.task_id} {record['status']}: {record['message']}\n")
+    return None
+
+
 def _demo(args, out: TextIO) -> int:
+    import pandas as pd
+
+    from vzb.analysis import best_sets, position_stats
     from vzb.jobs import JobRunner
+    from vzb.strategies import get_strategy
+    from vzb.strategies.registry import DEFAULT_STRATEGY
 
     symbols = ["BTC_USD", "ETH_USD"]
+    strategy = get_strategy(DEFAULT_STRATEGY)
     with JobRunner(args.store, max_workers=args.workers) as runner:
         out.write(f"store: {runner.store.directory}\n")
-        out.write(f"backtest volume_zone_breakout on {', '.join(symbols)} 1d, fees 0.0005\n")
-        task = runner.submit("volume_zone_breakout", symbols=symbols, fees=0.0005)
-        record = _follow(runner, task.task_id, out)
-        if record["status"] != "completed":
-            out.write(f"task {task.task_id} {record['status']}: {record['message']}\n")
+        out.write(f"backtest {strategy.name} on {', '.join(symbols)} 1d, fees 0.0005\n")
+        record = _finished(runner, runner.submit(strategy.name, symbols=symbols, fees=0.0005), out)
+        if record is None:
             return 1
-        result = runner.result(task.task_id)
-        out.write("\nstats\n")
-        out.write(result.stats.to_string() + "\n")
+        result = runner.result(record["task_id"])
+        out.write("\nstats\n" + result.stats.to_string() + "\n")
         positions = result.positions
         out.write(f"\npositions: {len(positions)}\n")
         if len(positions):
-            summary = positions.groupby("symbol").agg(
-                trades=("net_pnl", "size"),
-                net_pnl=("net_pnl", "sum"),
-                fees=("entry_fee", "sum"),
-                avg_bars_held=("bars_held", "mean"),
-            )
-            summary["fees"] += positions.groupby("symbol")["exit_fee"].sum()
-            out.write(summary.round(2).to_string() + "\n")
+            by_symbol = {s: position_stats(p) for s, p in positions.groupby("symbol")}
+            table = pd.DataFrame(by_symbol).T.astype(float).round(2)
+            out.write(table.to_string() + "\n")
         out.write(f"\nresult saved in {record['result']['path']}\n")
 
-        grid = {"volume_window": [10, 20, 30], "top_percentile": [0.1, 0.2, 0.3]}
+        grid = demo_grid(strategy)
         out.write(f"\nsweep {json.dumps(grid)} on {', '.join(symbols)}\n")
-        sweep = runner.submit_sweep("volume_zone_breakout", grid, symbols=symbols, fees=0.0005)
-        record = _follow(runner, sweep.task_id, out)
-        if record["status"] != "completed":
-            out.write(f"task {sweep.task_id} {record['status']}: {record['message']}\n")
+        sweep = runner.submit_sweep(strategy.name, grid, symbols=symbols, fees=0.0005)
+        record = _finished(runner, sweep, out)
+        if record is None:
             return 1
-        table = runner.result(sweep.task_id)
-        best = table.sort_values("Sharpe Ratio", ascending=False).head(5)
-        columns = [*grid, "symbol", "Return [%]", "Sharpe Ratio", "# Trades"]
-        out.write("best 5 by Sharpe Ratio\n" + best[columns].round(3).to_string(index=False) + "\n")
+        best = best_sets(runner.result(sweep.task_id), "Sharpe Ratio", n=5)
+        columns = [*grid, "Return [%]", "Sharpe Ratio", "# Trades"]
+        out.write("best 5 by Sharpe Ratio (mean over the symbols)\n")
+        out.write(best[columns].round(3).to_string(index=False) + "\n")
         out.write(f"\nsweep table saved in {record['result']['path']}\n")
         out.write(f"list the tasks with: vzb jobs list --store {runner.store.directory}\n")
     return 0
 
 
-def _store(args):
-    from vzb.jobs import TaskStore, default_store_dir
+def _store_directory(args) -> str:
+    """The ``--store`` directory of a jobs command, which must exist: reading a store
+    never creates one."""
+    from vzb.jobs import default_store_dir
 
-    return TaskStore(args.store or default_store_dir())
+    directory = args.store or default_store_dir()
+    if not os.path.isdir(directory):
+        raise ParameterError(
+            f"No task store at {os.path.abspath(directory)!r}: the directory does not exist. "
+            f"Pass --store with the directory your runner uses (default $VZB_HOME or ./.vzb)."
+        )
+    return directory
 
 
 def _jobs(args, out: TextIO) -> int:
+    directory = _store_directory(args)
     if args.action == "resume":
         from vzb.jobs import JobRunner
 
-        with JobRunner(args.store, max_workers=args.workers) as runner:
+        with JobRunner(directory, max_workers=args.workers) as runner:
             adopted = runner.reap()
             if not adopted:
                 out.write("nothing to resume: no task lost its runner\n")
@@ -141,7 +191,9 @@ def _jobs(args, out: TextIO) -> int:
                 record = _follow(runner, task_id, out, timeout=args.timeout)
                 out.write(f"{task_id} {record['status']}: {record['message']}\n")
         return 0
-    store = _store(args)
+    from vzb.jobs import TaskStore
+
+    store = TaskStore(directory)
     if args.action == "list":
         records = store.tasks(status=args.status)
         if not records:
@@ -184,7 +236,7 @@ def _jobs(args, out: TextIO) -> int:
         deadline = None if args.timeout is None else time.monotonic() + args.timeout
         while True:
             record = store.get(args.task_id)
-            if record["status"] in ("completed", "failed", "cancelled"):
+            if record["status"] in TERMINAL_STATES:
                 out.write(progress_line(record) + "\n")
                 return 0 if record["status"] == "completed" else 1
             if deadline is not None and time.monotonic() > deadline:
@@ -211,8 +263,7 @@ def _parser() -> argparse.ArgumentParser:
     actions = jobs.add_subparsers(dest="action", required=True)
     listing = actions.add_parser("list", help="tasks, newest first")
     store_option(listing)
-    listing.add_argument("--status", choices=["queued", "running", "completed", "failed",
-                                              "cancelled"])  # fmt: skip
+    listing.add_argument("--status", choices=list(STATES))
     status = actions.add_parser("status", help="one task's record")
     status.add_argument("task_id")
     status.add_argument("--json", action="store_true", help="the whole record as JSON")
