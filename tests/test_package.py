@@ -36,3 +36,79 @@ def test_readme_quick_start_has_exactly_two_commands():
 def test_ci_runs_the_readme_commands():
     ci = (ROOT / ".ci" / "run").read_text()
     assert "README.md" in ci and 'bash -c "${commands[1]}"' in ci
+
+
+#: the layers, lowest first: a module may import its own layer and those below it
+LAYERS = ("data", "strategies", "engine", "analysis", "results", "jobs", "widgets", "cli")
+
+
+def _layer(module: str) -> int | None:
+    parts = module.split(".")
+    if parts[0] != "vzb" or len(parts) < 2 or parts[1] in ("errors", "_version", "__init__"):
+        return None  # outside vzb, the top package, or the base every layer may use
+    return LAYERS.index(parts[1])
+
+
+def _imports(path: Path) -> list[tuple[int, str]]:
+    import ast
+
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [f"{node.module}.{alias.name}" for alias in node.names]
+            found += [(node.lineno, node.module if node.module != "vzb" else n) for n in names]
+    return found
+
+
+def test_no_layer_imports_a_higher_one_not_even_lazily():
+    wrong = []
+    for path in sorted((ROOT / "vzb").rglob("*.py")):
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        own = _layer(module)
+        if own is None:
+            continue
+        for line, imported in _imports(path):
+            other = _layer(imported)
+            if other is not None and other > own:
+                wrong.append(f"{path.relative_to(ROOT)}:{line} imports {imported}")
+    assert not wrong, "lower layers import higher ones:\n" + "\n".join(wrong)
+
+
+def test_only_the_strategies_name_the_builtins():
+    """Outside a built-in's own package, only the registry's list of built-ins names it."""
+    wrong = []
+    for path in sorted((ROOT / "vzb").rglob("*.py")):
+        relative = path.relative_to(ROOT).as_posix()
+        for name in ("volume_zone_breakout", "volume_long_candle"):
+            if relative.startswith(f"vzb/strategies/{name}/"):
+                continue
+            for number, line in enumerate(path.read_text().splitlines(), 1):
+                if name not in line:
+                    continue
+                if relative == "vzb/strategies/registry.py" and line.startswith(
+                    (f'    "{name}": ', f'DEFAULT_STRATEGY = "{name}"')
+                ):
+                    continue
+                wrong.append(f"{relative}:{number}: {line.strip()}")
+    assert not wrong, "built-in strategies named outside their modules:\n" + "\n".join(wrong)
+
+
+def test_checking_a_strategys_parameters_loads_neither_numba_nor_pandas():
+    code = (
+        "import sys; from vzb.strategies import get_strategy, list_strategies\n"
+        "for name in list_strategies(): get_strategy(name).validate({})\n"
+        "print(sorted({'numba', 'pandas', 'numpy'} & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_no_module_is_over_400_lines():
+    long = [
+        f"{p.relative_to(ROOT)}: {n}"
+        for p in sorted((ROOT / "vzb").rglob("*.py"))
+        if (n := len(p.read_text().splitlines())) > 400
+    ]
+    assert not long, long

@@ -8,7 +8,6 @@ so equality is exact, ties included.
 from __future__ import annotations
 
 import dataclasses
-
 import math
 
 import numpy as np

@@ -11,9 +11,11 @@ import numpy as np
 import pandas as pd
 
 from vzb._version import __version__
-from vzb.engine.nb import N_STATS, POSITION_DTYPE, STAT_INDEX, kernel_options, stats_nb
+from vzb.engine.nb import POSITION_DTYPE
+from vzb.engine.options import kernel_options
 from vzb.engine.result import BacktestResult
 from vzb.engine.stats import series_facts, stats_series
+from vzb.engine.stats_nb import N_STATS, STAT_INDEX, stats_nb
 from vzb.errors import ParameterError
 
 __all__ = ["combine"]
@@ -135,7 +137,6 @@ def _pool_signal_study(values: np.ndarray, stats: list[pd.Series]) -> None:
         values[STAT_INDEX[name]] = float(np.nansum([float(s[name]) for s in stats] * weights))
     worst = np.nanmin([float(s["Signal Max. Drawdown [%]"]) for s in stats])
     values[STAT_INDEX["Signal Max. Drawdown [%]"]] = float(worst)
-
 
 
 def _indicator_frame(columns: dict[tuple[str, str], pd.Series], index: pd.Index) -> pd.DataFrame:

@@ -8,7 +8,7 @@ from typing import Any
 from vzb.errors import ParameterError
 from vzb.strategies.parameters import Parameter
 
-__all__ = ["DEFAULT_OPTIONS", "FILLS", "validate_options"]
+__all__ = ["DEFAULT_OPTIONS", "FILLS", "KERNEL_OPTIONS", "kernel_options", "validate_options"]
 
 FILLS = ("next_open", "close")
 
@@ -31,8 +31,9 @@ _NUMERIC = {
         ),
         Parameter("cash", DEFAULT_OPTIONS["cash"], float, low=0.0, low_inclusive=False, high=1e18),
         Parameter("size", DEFAULT_OPTIONS["size"], float, low=0.0, low_inclusive=False, high=1.0),
-        Parameter("stop_loss", None, float, low=0.0, high=1.0, low_inclusive=False,
-                  high_inclusive=False),
+        Parameter(
+            "stop_loss", None, float, low=0.0, high=1.0, low_inclusive=False, high_inclusive=False
+        ),
         Parameter("take_profit", None, float, low=0.0, low_inclusive=False, high=1e6),
     )
 }
@@ -90,3 +91,45 @@ def validate_options(**options: Any) -> dict[str, Any]:
         else:
             out[key] = _NUMERIC[key].validate(value)
     return out
+
+
+#: layout of the float64 options array every engine kernel takes (see kernel_options)
+KERNEL_OPTIONS = (
+    "fill_close",
+    "fees",
+    "slippage",
+    "cash",
+    "size",
+    "stop_loss",
+    "take_profit",
+    "buy_hold",
+    "bars_per_year",
+    "days",
+)
+FILL_CLOSE, FEES, SLIPPAGE, CASH, SIZE, SL, TP, BUY_HOLD, BARS_PER_YEAR, DAYS = range(10)
+
+
+def kernel_options(
+    options: dict, *, buy_hold: float = 0.0, bars_per_year: float = 1.0, days: float = 0.0
+) -> Any:
+    """Pack validated engine options and a series' facts into the kernels' options array.
+
+    ``options`` comes from :func:`vzb.engine.validate_options`; ``buy_hold`` is the
+    buy-and-hold return (a fraction), ``days`` the calendar days from the first to the
+    last bar. A disabled stop is NaN. The order is :data:`KERNEL_OPTIONS`.
+
+    >>> from vzb.engine import validate_options
+    >>> kernel_options(validate_options(fees=0.001, fill="close"))[:3].tolist()
+    [1.0, 0.001, 0.0]
+    """
+    import numpy as np
+
+    values = {
+        "fill_close": 1.0 if options["fill"] == "close" else 0.0,
+        "stop_loss": np.nan if options["stop_loss"] is None else options["stop_loss"],
+        "take_profit": np.nan if options["take_profit"] is None else options["take_profit"],
+        "buy_hold": buy_hold,
+        "bars_per_year": bars_per_year,
+        "days": days,
+    }
+    return np.array([float(values.get(k, options.get(k, 0.0))) for k in KERNEL_OPTIONS])

@@ -5,8 +5,8 @@ a task the moment it is submitted. Sets with equal :meth:`Strategy.share_key` sh
 precomputed state in the engine (the breakout's volume profile); their cost per bar is
 :meth:`Strategy.cost`.
 
->>> from vzb.strategies import get_strategy
->>> breakout = get_strategy("volume_zone_breakout")
+>>> from vzb.strategies import DEFAULT_STRATEGY, get_strategy
+>>> breakout = get_strategy(DEFAULT_STRATEGY)
 >>> sets = [breakout.validate({"volume_window": w, "top_percentile": p})
 ...         for w in (10, 20) for p in (0.1, 0.2)]
 >>> list(share_groups(breakout, sets).values())
@@ -64,8 +64,8 @@ def sweep_units(
       ``1 / (2 * workers)`` of the sets still left, down to ``1 / (SHORTEST * workers)``
       of them all and at least ``MIN_UNIT_WORK`` runs.
 
-    >>> from vzb.strategies import get_strategy
-    >>> breakout = get_strategy("volume_zone_breakout")
+    >>> from vzb.strategies import DEFAULT_STRATEGY, get_strategy
+    >>> breakout = get_strategy(DEFAULT_STRATEGY)
     >>> sets = [breakout.validate({"volume_window": w, "top_percentile": p})
     ...         for w in range(5, 505) for p in (0.1, 0.2)]
     >>> units = sweep_units(breakout, sets, workers=2, symbols=2, bars_per_day=24)

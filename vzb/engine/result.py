@@ -32,7 +32,6 @@ POSITION_COLUMNS = (
 )
 
 
-
 def _json_value(value: Any) -> Any:
     """A JSON-safe version of a stat value (non-finite floats -> None)."""
     if isinstance(value, pd.Timestamp):

@@ -77,7 +77,7 @@ import numpy as np
 import pandas as pd
 
 from vzb.data.timeframes import bars_per_year
-from vzb.engine.nb import STAT_INDEX, STAT_NAMES
+from vzb.engine.stats_nb import STAT_INDEX, STAT_NAMES
 
 __all__ = ["COUNT_STATS", "STAT_INDEX", "STAT_NAMES", "series_facts", "stats_series"]
 
@@ -117,4 +117,6 @@ def stats_series(values: np.ndarray, index: pd.Index) -> pd.Series:
     body = dict(zip(STAT_NAMES, values.tolist(), strict=True))
     for name in COUNT_STATS:
         body[name] = int(body[name])
-    return pd.Series([*head, *body.values()], index=["Start", "End", "Duration", *body], dtype=object)
+    return pd.Series(
+        [*head, *body.values()], index=["Start", "End", "Duration", *body], dtype=object
+    )

@@ -21,10 +21,11 @@ import numpy as np
 import pandas as pd
 
 from vzb.data.arrays import candle_arrays, symbol_frames
-from vzb.engine.nb import N_STATS, STAT_NAMES, kernel_options, sweep_signals_nb
-from vzb.engine.options import validate_options
+from vzb.engine.nb import sweep_signals_nb
+from vzb.engine.options import kernel_options, validate_options
 from vzb.engine.plan import share_groups, sweep_units
 from vzb.engine.stats import COUNT_STATS, series_facts
+from vzb.engine.stats_nb import N_STATS, STAT_NAMES
 from vzb.errors import CandleError, ParameterError
 from vzb.strategies.contract import Strategy
 from vzb.strategies.registry import get_strategy, strategy_ref

@@ -1,14 +1,14 @@
 """Strategies: candles -> boolean entry signals (and indicators to plot).
 
 A strategy is a :class:`Strategy`: typed parameters, a chunked signals kernel, optional
-indicators and an optional :class:`SweepPlan`. Two built-ins, ``volume_zone_breakout``
-(the flagship) and ``volume_long_candle``, are registered exactly as yours are, with
-:func:`register_strategy` by import path.
+indicators and an optional :class:`SweepPlan`. The built-ins (the flagship Volume Zone
+Breakout and the Volume Long Candle, each in its own subpackage with its kernels) are
+registered exactly as yours are, with :func:`register_strategy` by import path.
 
->>> from vzb.strategies import get_strategy, list_strategies
->>> list_strategies()[:2]
-['volume_zone_breakout', 'volume_long_candle']
->>> get_strategy(list_strategies()[0]).parameters["num_bins"].default
+>>> from vzb.strategies import DEFAULT_STRATEGY, get_strategy, list_strategies
+>>> DEFAULT_STRATEGY in list_strategies()
+True
+>>> get_strategy(DEFAULT_STRATEGY).parameters["num_bins"].default
 20
 
 Checking a strategy's parameters imports neither pandas nor numba; :func:`signals` and

@@ -46,8 +46,8 @@ _REGISTRY: dict[str, str] = dict(BUILTINS)
 def list_strategies() -> list[str]:
     """Names of the registered strategies, built-ins first.
 
-    >>> list_strategies()[:2]
-    ['volume_zone_breakout', 'volume_long_candle']
+    >>> list_strategies()[: len(BUILTINS)] == list(BUILTINS)
+    True
     """
     return list(_REGISTRY)
 
@@ -62,12 +62,12 @@ def get_strategy(name: str | Strategy) -> Strategy:
 
     Examples
     --------
-    >>> get_strategy("volume_long_candle").defaults["vol_ma_window"]
-    20
-    >>> get_strategy("volume_zone_breakot")  # doctest: +ELLIPSIS
+    >>> get_strategy(DEFAULT_STRATEGY).defaults["volume_window"]
+    10
+    >>> get_strategy(DEFAULT_STRATEGY[:-1])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    vzb.errors.ParameterError: Unknown strategy ... Did you mean 'volume_zone_breakout'? ...
+    vzb.errors.ParameterError: Unknown strategy ... Did you mean ...? Registered: ...
     """
     if isinstance(name, Strategy):
         return name
@@ -122,10 +122,10 @@ def register_strategy(path: str, *, name: str | None = None, replace: bool = Fal
 
     Examples
     --------
-    >>> s = register_strategy(BUILTINS["volume_long_candle"], name="vlc_copy")
-    >>> "vlc_copy" in list_strategies()
+    >>> s = register_strategy(BUILTINS[DEFAULT_STRATEGY], name="my_copy")
+    >>> "my_copy" in list_strategies()
     True
-    >>> _ = unregister_strategy("vlc_copy")
+    >>> _ = unregister_strategy("my_copy")
     """
     if not isinstance(path, str) or ":" not in path:
         raise ParameterError(
