@@ -258,7 +258,7 @@ def test_with_a_real_runner_a_submit_wakes_the_panel_and_cancel_stops_the_task(t
         assert runner.wait(task.task_id, timeout=30)["status"] == "cancelled"
         assert wait_until(lambda: row.bar.bar_style == "warning")
         assert row.cancel_button.disabled
-        rebuilt = runner.panel()
+        rebuilt = JobPanel(runner)
         assert repr(rebuilt).startswith("JobPanel: 0 queued, 0 running")
         rebuilt.close()
     finally:
@@ -283,4 +283,23 @@ def test_a_failed_task_shows_its_error_and_traceback_from_the_worker(tmp_path):
         assert "ValueError: no data" in repr(panel)
     finally:
         panel.close()
+        runner.close()
+
+
+def test_closed_panels_leave_no_listener_on_the_runner(tmp_path):
+    from vzb.jobs import JobRunner
+
+    runner = JobRunner(tmp_path / "jobs", max_workers=1)
+    try:
+        before = len(runner._listeners)  # the runner has no public count of its listeners
+        panels = [JobPanel(runner, autostart=False) for _ in range(5)]
+        assert len(runner._listeners) == before + 5
+        for panel in panels:
+            panel.close()
+            panel.close()  # closing twice is harmless
+        assert len(runner._listeners) == before
+        task = runner.submit_units("vzb.jobs.units:sleep", [{"seconds": 0}])
+        assert runner.wait(task.task_id, timeout=60)["status"] == "completed"
+        assert not any(panel.refreshing for panel in panels)
+    finally:
         runner.close()

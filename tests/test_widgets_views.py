@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import ipywidgets as widgets
-import numpy as np
 import pandas as pd
 import pytest
 
 import vzb
-from vzb.errors import ParameterError
 from vzb.widgets import (
-    best_sets,
-    heatmap_table,
-    position_stats,
     render_result_html,
     render_result_text,
     render_sweep_html,
@@ -30,32 +25,6 @@ def result():
 def table():
     grid = {"volume_window": [5, 10, 20], "top_percentile": [0.1, 0.2, 0.3]}
     return vzb.sweep(vzb.load_sample("BTC_USD"), "volume_zone_breakout", grid, n_jobs=1)
-
-
-def test_position_stats_agree_with_the_positions_table(result):
-    positions = result.positions
-    stats = position_stats(positions)
-    wins = positions["net_pnl"] > 0
-    assert stats["# Positions"] == len(positions) == int(result.stats["# Trades"])
-    assert stats["Win Rate [%]"] == pytest.approx(wins.mean() * 100)
-    assert stats["Avg. Win [$]"] == pytest.approx(positions.loc[wins, "net_pnl"].mean())
-    assert stats["Avg. Loss [$]"] < 0
-    fees = positions["entry_fee"].sum() + positions["exit_fee"].sum()
-    assert stats["Fees Paid [$]"] == pytest.approx(fees)
-    assert stats["Fees Paid [$]"] == pytest.approx(result.stats["Total Fees [$]"])
-    assert stats["Profit Factor"] == pytest.approx(result.stats["Profit Factor"])
-    assert stats["Avg. Bars Held"] == pytest.approx(positions["bars_held"].mean())
-
-
-def test_position_stats_of_no_positions_are_empty_not_errors():
-    stats = position_stats(pd.DataFrame({"net_pnl": []}))
-    assert stats["# Positions"] == 0
-    assert pd.isna(stats["Win Rate [%]"]) and pd.isna(stats["Profit Factor"])
-
-
-def test_profit_factor_without_losses_is_infinite_as_in_the_engine():
-    stats = position_stats(pd.DataFrame({"net_pnl": [5.0, 3.0]}))
-    assert stats["Profit Factor"] == float("inf")
 
 
 def test_result_html_has_stats_positions_and_chart(result):
@@ -79,25 +48,6 @@ def test_result_view_is_a_widget_with_the_chart(result):
     assert "vzb-result-view" in view._dom_classes
     images = [c for c in view.children if isinstance(c, widgets.Image)]
     assert images and images[0].value[:4] == b"\x89PNG"
-
-
-def test_best_sets_rank_by_the_chosen_stat(table):
-    best = best_sets(table, "Sharpe Ratio", n=3)
-    assert len(best) == 3
-    assert best["Sharpe Ratio"].is_monotonic_decreasing
-    assert best["Sharpe Ratio"].iloc[0] == pytest.approx(table["Sharpe Ratio"].max())
-
-
-def test_heatmap_table_pivots_the_stat_over_two_parameters(table):
-    grid = heatmap_table(table, x="volume_window", y="top_percentile", stat="Return [%]")
-    assert grid.shape == (3, 3)
-    row = table[(table["volume_window"] == 10) & (table["top_percentile"] == 0.2)]
-    assert grid.loc[0.2, 10] == pytest.approx(row["Return [%]"].mean())
-
-
-def test_heatmap_names_a_wrong_column(table):
-    with pytest.raises(ParameterError, match="stat='Return' is not a column"):
-        heatmap_table(table, x="volume_window", y="top_percentile", stat="Return")
 
 
 def test_sweep_html_and_interactive_view(table):
@@ -132,15 +82,50 @@ def test_views_have_plain_text_reprs_for_consoles_and_nbval(result, table):
     assert repr(sweep).startswith("Best 3 sets by Sharpe Ratio:")
 
 
-def test_best_sets_of_one_symbol_keep_integer_counts():
-    table = pd.DataFrame(
-        {
-            "volume_window": [10, 20, 30],
-            "symbol": ["BTC_USD"] * 3,
-            "Return [%]": [5.0, 7.5, -1.0],
-            "# Trades": np.array([12, 9, 4], dtype="int64"),
-        }
+def test_the_chart_draws_every_indicator_the_result_has(result):
+    from vzb.widgets import result_figure
+
+    assert result.indicators is not None and len(result.indicators.columns)
+    price = result_figure(result).axes[0]
+    labels = {line.get_label() for line in price.get_lines()}
+    assert {"close", *map(str, result.indicators.columns)} <= labels
+    assert price.get_ylabel() == "price"
+
+
+def test_a_result_without_indicators_or_candles_still_draws_equity_and_drawdown(result):
+    from types import SimpleNamespace
+
+    from vzb.widgets import result_figure
+
+    bare = SimpleNamespace(equity=result.equity, drawdown=result.drawdown, indicators=None)
+    assert [a.get_ylabel() for a in result_figure(bare).axes] == ["equity", "drawdown [%]"]
+    plain = SimpleNamespace(
+        equity=result.equity,
+        candles=result.candles,
+        indicators=pd.DataFrame(index=result.equity.index),
     )
-    best = best_sets(table, "Return [%]", n=2)
-    assert best["volume_window"].tolist() == [20, 10]
-    assert best["# Trades"].dtype == "int64" and best["# Trades"].tolist() == [9, 12]
+    labels = {line.get_label() for line in result_figure(plain).axes[0].get_lines()}
+    assert labels == {"close"}
+
+
+def test_position_statistics_do_not_repeat_the_stats(result):
+    text = render_result_text(result)
+    keys = [line.split("  ")[1] for line in text.splitlines() if line.startswith("  ")]
+    assert keys.count("Win Rate [%]") == 1 and keys.count("Profit Factor") == 1
+    assert "Avg. Bars Held" in text.split("Positions:")[1]
+
+
+def test_view_modules_import_no_other_view():
+    import ast
+    from pathlib import Path
+
+    folder = Path(vzb.__file__).parent / "widgets"
+    views = {"panel", "result_view", "sweep_view"}
+    for name in views:
+        tree = ast.parse((folder / f"{name}.py").read_text())
+        imported = {
+            node.module.rsplit(".", 1)[-1]
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("vzb.widgets")
+        }
+        assert not imported & (views - {name}), (name, imported)

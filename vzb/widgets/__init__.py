@@ -1,29 +1,37 @@
 """Notebook views: the job panel, the backtest result view and the sweep heatmap.
 
 ``JobPanel(runner)`` shows every task of a runner's store with progress bars and cancel
-buttons. The result and sweep views are plain functions returning HTML or ipywidgets;
-each has a plain-text or table fallback.
+buttons. The result and sweep views are plain functions returning HTML, reports or
+ipywidgets; each has a plain-text fallback. The numbers they show come from
+:mod:`vzb.analysis`.
+
+Modules: :mod:`~vzb.widgets.panel` (with its plain-data state in
+:mod:`~vzb.widgets.panel_state` and its rows in :mod:`~vzb.widgets.task_row`),
+:mod:`~vzb.widgets.result_view` and
+:mod:`~vzb.widgets.sweep_view`, one per view, each built on :mod:`~vzb.widgets.charts`,
+:mod:`~vzb.widgets.display` and :mod:`~vzb.widgets.formatting` and never on another view.
 """
 
 from __future__ import annotations
 
-from vzb.widgets.panel import JobPanel, TaskRowWidget
+from vzb.widgets.display import Report, TextVBox
+from vzb.widgets.panel import JobPanel
 from vzb.widgets.panel_state import PanelState, TaskRow
-from vzb.widgets.report import Report, result_report, sweep_report
 from vzb.widgets.result_view import (
-    position_stats,
     render_result_html,
     render_result_text,
     result_figure,
+    result_report,
     result_view,
 )
 from vzb.widgets.sweep_view import (
-    best_sets,
-    heatmap_table,
+    best_sets_text,
     render_sweep_html,
     sweep_heatmap,
+    sweep_report,
     sweep_view,
 )
+from vzb.widgets.task_row import TaskRowWidget
 
 __all__ = [
     "JobPanel",
@@ -31,9 +39,8 @@ __all__ = [
     "Report",
     "TaskRow",
     "TaskRowWidget",
-    "best_sets",
-    "heatmap_table",
-    "position_stats",
+    "TextVBox",
+    "best_sets_text",
     "render_result_html",
     "render_result_text",
     "render_sweep_html",

@@ -7,7 +7,7 @@ into PNG bytes for an ``<img>`` tag or an ``ipywidgets.Image``.
 >>> import pandas as pd
 >>> index = pd.date_range("2024-01-01", periods=5, freq="D", tz="UTC")
 >>> equity = pd.Series([100.0, 110.0, 99.0, 120.0, 118.0], index=index)
->>> png = figure_png(equity_drawdown_figure(equity))
+>>> png = figure_png(backtest_figure(equity))
 >>> png[:4] == b"\\x89PNG"
 True
 """
@@ -23,7 +23,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-__all__ = ["equity_drawdown_figure", "figure_png", "heatmap_figure", "png_data_uri"]
+__all__ = ["backtest_figure", "figure_png", "heatmap_figure", "png_data_uri"]
 
 
 def figure_png(figure: Figure, *, dpi: int = 90) -> bytes:
@@ -61,14 +61,37 @@ def _drawdown_percent(equity: pd.Series, drawdown: pd.Series | None) -> pd.Serie
     return -drawdown.astype(float).abs() * 100.0
 
 
-def equity_drawdown_figure(
+def _price_panel(
+    axes, candles: pd.DataFrame, indicators: pd.DataFrame | None, positions: pd.DataFrame | None
+) -> None:
+    """Close price, every indicator column (named in the legend), entries and exits."""
+    close = candles["close"].to_numpy(dtype=float)
+    axes.plot(candles.index, close, color="0.3", lw=1.0, label="close")
+    for name in [] if indicators is None else indicators.columns:
+        values = indicators[name]
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            axes.plot(values.index, values.to_numpy(dtype=float), lw=0.9, label=str(name))
+    if positions is not None and len(positions):
+        for side, marker, color in (("entry", "^", "#2ca02c"), ("exit", "v", "#d62728")):
+            times, prices = positions[f"{side}_time"], positions[f"{side}_price"]
+            axes.scatter(times, prices, marker=marker, color=color, s=18, zorder=3, label=side)
+    axes.set_ylabel("price")
+    axes.legend(loc="upper left", frameon=False, fontsize=8)
+
+
+def backtest_figure(
     equity: pd.Series,
     drawdown: pd.Series | None = None,
     *,
     title: str | None = None,
-    benchmark: pd.Series | None = None,
+    candles: pd.DataFrame | None = None,
+    indicators: pd.DataFrame | None = None,
+    positions: pd.DataFrame | None = None,
 ) -> Figure:
-    """Equity curve above its drawdown (in percent, shaded below zero).
+    """Equity above its drawdown (in percent, shaded below zero), and with ``candles`` a
+    price panel on top showing the strategy's indicators, entries and exits.
+
+    Every chart of a backtest in vzb is drawn here.
 
     Parameters
     ----------
@@ -78,32 +101,39 @@ def equity_drawdown_figure(
         Drawdown as a fraction (``equity / running peak - 1``, e.g. -0.1), drawn in
         percent; computed from ``equity`` if omitted.
     title : str, optional
-        Title over the equity panel.
-    benchmark : pandas.Series, optional
-        A second curve on the equity panel (e.g. buy and hold), scaled to the same start.
+        Title over the top panel.
+    candles : pandas.DataFrame, optional
+        The candles of a single-symbol run: adds the price panel.
+    indicators : pandas.DataFrame, optional
+        Per-bar indicator columns (whatever the strategy declares), each drawn over the
+        price and named after its column; ignored without ``candles``.
+    positions : pandas.DataFrame, optional
+        Positions (``entry_time``, ``entry_price``, ``exit_time``, ``exit_price``) marked
+        on the price panel; ignored without ``candles``.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
-    figure = Figure(figsize=(9, 4.2), layout="constrained")
+    with_price = candles is not None and len(candles) > 0
+    figure = Figure(figsize=(9, 6.4 if with_price else 4.2), layout="constrained")
     FigureCanvasAgg(figure)
-    top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=(3, 1))
-    top.plot(equity.index, equity.to_numpy(dtype=float), color="#1f77b4", lw=1.3, label="equity")
-    if benchmark is not None and len(benchmark):
-        scaled = benchmark.astype(float) / float(benchmark.iloc[0]) * float(equity.iloc[0])
-        top.plot(scaled.index, scaled.to_numpy(), color="#999999", lw=1.0, label="buy & hold")
-        top.legend(loc="upper left", frameon=False, fontsize=8)
+    ratios = (3, 2, 1) if with_price else (3, 1)
+    panels = figure.subplots(len(ratios), 1, sharex=True, height_ratios=ratios)
+    if with_price:
+        _price_panel(panels[0], candles, indicators, positions)
+    top, bottom = panels[-2], panels[-1]
+    top.plot(equity.index, equity.to_numpy(dtype=float), color="#1f77b4", lw=1.3)
     top.set_ylabel("equity")
     top.yaxis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:,.0f}"))
-    top.grid(alpha=0.3)
     if title:
-        top.set_title(title, fontsize=10)
+        panels[0].set_title(title, fontsize=10)
     dd = _drawdown_percent(equity, drawdown)
     bottom.fill_between(dd.index, dd.to_numpy(), 0.0, color="#d62728", alpha=0.35, lw=0)
     bottom.plot(dd.index, dd.to_numpy(), color="#d62728", lw=0.8)
     bottom.set_ylabel("drawdown [%]")
-    bottom.grid(alpha=0.3)
+    for axes in panels:
+        axes.grid(alpha=0.3)
     return figure
 
 

@@ -1,7 +1,8 @@
-"""Static reports: HTML for notebooks with a plain-text fallback, saved with the notebook.
+"""Display building blocks: a static report and a widget box, each with a plain-text repr.
 
 A :class:`Report` is what a cell shows when its last line is a report: Jupyter renders
-its HTML (which stays in the saved ``.ipynb``), consoles and nbval read its text.
+its HTML (which stays in the saved ``.ipynb``), consoles and nbval read its text. A
+:class:`TextVBox` is a widget box that shows consoles and nbval a given text.
 
 >>> report = Report("<b>hi</b>", "hi")
 >>> report
@@ -16,7 +17,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-__all__ = ["Report", "TextVBox", "result_report", "sweep_report"]
+__all__ = ["Report", "TextVBox"]
 
 
 class Report:
@@ -69,44 +70,3 @@ class TextVBox(widgets.VBox):
         if bundle is not None and self._text:
             bundle["text/plain"] = self._text
         return bundle
-
-
-def result_report(result: Any, *, chart: bool = True) -> Report:
-    """A backtest result as a report: stats, position statistics, chart, positions.
-
-    Parameters
-    ----------
-    result : BacktestResult
-    chart : bool
-        Include the equity and drawdown chart (an embedded PNG).
-
-    Returns
-    -------
-    Report
-        HTML from :func:`~vzb.widgets.result_view.render_result_html`, text from
-        :func:`~vzb.widgets.result_view.render_result_text`.
-    """
-    from vzb.widgets.result_view import render_result_html, render_result_text
-
-    return Report(render_result_html(result, chart=chart), render_result_text(result))
-
-
-def sweep_report(
-    table: Any,
-    x: str | None = None,
-    y: str | None = None,
-    stat: str = "Return [%]",
-    *,
-    n: int = 10,
-) -> Report:
-    """A sweep as a report: the heatmap of ``stat`` over ``x`` and ``y`` and the best sets.
-
-    Returns
-    -------
-    Report
-        HTML from :func:`~vzb.widgets.sweep_view.render_sweep_html`; the text is
-        :func:`~vzb.widgets.sweep_view.best_sets_text`.
-    """
-    from vzb.widgets.sweep_view import best_sets_text, render_sweep_html
-
-    return Report(render_sweep_html(table, x, y, stat, n=n), best_sets_text(table, stat, n))

@@ -3,7 +3,7 @@
 The panel reads the task store (the single source of truth) and never runs anything itself:
 a cancel button only asks the runner to cancel, which sets the task's flag. All texts come
 from :mod:`vzb.widgets.panel_state`; this module maps them onto stock ipywidgets, reusing
-one set of row widgets per task and sending only what changed.
+one :class:`~vzb.widgets.task_row.TaskRowWidget` per task and sending only what changed.
 
 A background thread polls ``store.version`` about twice a second, batches each widget's
 updates with ``hold_sync()``, stops when the panel is closed or nothing has been queued or
@@ -21,147 +21,19 @@ JobPanel: no tasks
 from __future__ import annotations
 
 import html
-import re
 import threading
 import time
 import weakref
-from contextlib import ExitStack
 from typing import Any
 
 import ipywidgets as widgets
 
 from vzb.errors import TaskNotFound, TaskStateError
 from vzb.jobs.store import TERMINAL_STATES
-from vzb.widgets.panel_state import PanelState, TaskRow
+from vzb.widgets.panel_state import PanelState
+from vzb.widgets.task_row import TaskRowWidget
 
-__all__ = ["JobPanel", "TaskRowWidget"]
-
-_SAFE_CLASS = re.compile(r"[^A-Za-z0-9_-]")
-
-
-def _css_id(task_id: str) -> str:
-    return "vzb-task-id-" + _SAFE_CLASS.sub("-", task_id)
-
-
-class TaskRowWidget:
-    """The widgets of one task row; :meth:`apply` copies a :class:`TaskRow` onto them.
-
-    Attributes
-    ----------
-    container : ipywidgets.VBox
-        The whole row (CSS classes ``vzb-task-row``, ``vzb-task-id-<id>`` and
-        ``vzb-state-<state>``).
-    description, info, state : ipywidgets.HTML
-        Description; percent, units and times; state text (``vzb-task-state``).
-    bar : ipywidgets.FloatProgress
-        Progress 0..1, ``bar_style`` by state (``vzb-task-progress``).
-    cancel_button : ipywidgets.Button
-        Asks the runner to cancel (``vzb-cancel-button``); disabled once finished.
-    error : ipywidgets.Accordion
-        Error summary as title, traceback inside (``vzb-task-error``); hidden without error.
-    note : ipywidgets.HTML
-        The reason a task was cancelled (``vzb-task-note``).
-    """
-
-    def __init__(self, task_id: str, on_cancel: Any) -> None:
-        self.task_id = task_id
-        self.shown: TaskRow | None = None
-        self.description = widgets.HTML(layout=widgets.Layout(flex="1 1 0%", min_width="200px"))
-        self.description.add_class("vzb-task-description")
-        self.bar = widgets.FloatProgress(
-            value=0.0, min=0.0, max=1.0, layout=widgets.Layout(flex="0 0 160px")
-        )
-        self.bar.add_class("vzb-task-progress")
-        self.info = widgets.HTML(layout=widgets.Layout(flex="0 0 240px"))
-        self.info.add_class("vzb-task-info")
-        self.state = widgets.HTML(layout=widgets.Layout(flex="0 0 90px"))
-        self.state.add_class("vzb-task-state")
-        self.cancel_button = widgets.Button(
-            description="Cancel",
-            icon="stop",
-            tooltip=f"Cancel task {task_id}",
-            layout=widgets.Layout(flex="0 0 90px"),
-        )
-        self.cancel_button.add_class("vzb-cancel-button")
-        self.cancel_button.on_click(lambda _button: on_cancel(task_id))
-        self._traceback = widgets.HTML()
-        self.error = widgets.Accordion(
-            children=[self._traceback],
-            selected_index=None,
-            layout=widgets.Layout(display="none"),
-        )
-        self.error.add_class("vzb-task-error")
-        self.note = widgets.HTML(layout=widgets.Layout(margin="0 0 0 8px"))
-        self.note.add_class("vzb-task-note")
-        line = widgets.HBox(
-            [self.description, self.bar, self.info, self.state, self.cancel_button],
-            layout=widgets.Layout(align_items="center"),
-        )
-        line.add_class("vzb-task-line")
-        self.container = widgets.VBox([line, self.note, self.error])
-        self.container.add_class("vzb-task-row")
-        self.container.add_class(_css_id(task_id))
-        self._parts = [self.description, self.bar, self.info, self.state, self.cancel_button]
-
-    def apply(self, row: TaskRow) -> None:
-        """Show ``row``, sending only the fields that changed since the last call."""
-        old = self.shown
-        if old == row:
-            return
-        with ExitStack() as stack:
-            for part in (*self._parts, self.container, self.note, self.error, self._traceback):
-                stack.enter_context(part.hold_sync())
-            if old is None or old.description != row.description:
-                title, text = html.escape(row.task_id), html.escape(row.description)
-                self.description.value = f'<span title="{title}">{text}</span>'
-            if old is None or old.progress != row.progress:
-                self.bar.value = row.progress
-            if old is None or old.bar_style != row.bar_style:
-                self.bar.bar_style = row.bar_style
-            info = (
-                row.percent_text,
-                row.units_text,
-                row.elapsed_text,
-                row.remaining_text,
-            )
-            if old is None or info != (
-                old.percent_text,
-                old.units_text,
-                old.elapsed_text,
-                old.remaining_text,
-            ):
-                self.info.value = html.escape("  ".join(t for t in info if t)).replace(
-                    "  ", " &middot; "
-                )
-            if old is None or old.state_text != row.state_text:
-                self.state.value = f"<b>{html.escape(row.state_text)}</b>"
-            if old is None or old.status != row.status:
-                if old is not None:
-                    self.container.remove_class(f"vzb-state-{old.status}")
-                self.container.add_class(f"vzb-state-{row.status}")
-            if old is None or old.cancellable != row.cancellable:
-                self.cancel_button.disabled = not row.cancellable
-            if old is None or (old.error_summary, old.traceback) != (
-                row.error_summary,
-                row.traceback,
-            ):
-                note = row.error_summary if not row.traceback else ""
-                self.note.value = html.escape(note)
-                if row.traceback:
-                    self.error.set_title(0, row.error_summary)
-                    self._traceback.value = (
-                        "<pre style='white-space: pre-wrap; font-size: 11px'>"
-                        f"{html.escape(row.traceback or row.error_summary)}</pre>"
-                    )
-                    self.error.layout.display = ""
-                else:
-                    self.error.layout.display = "none"
-        self.shown = row
-
-    def close(self) -> None:
-        """Close every widget of the row."""
-        for part in (*self._parts, self.note, self._traceback, self.error, self.container):
-            part.close()
+__all__ = ["JobPanel"]
 
 
 class JobPanel:
@@ -171,8 +43,9 @@ class JobPanel:
     ----------
     runner : JobRunner or TaskStore
         The runner whose tasks to show (its ``.store`` is read; cancel goes through
-        ``runner.cancel``). A bare :class:`~vzb.jobs.TaskStore` works too, e.g. to look at a
-        store after a kernel restart.
+        ``runner.cancel``; a submit wakes the panel through ``runner.add_listener``, and
+        :meth:`close` removes that listener). A bare :class:`~vzb.jobs.TaskStore` works
+        too, e.g. to look at a store after a kernel restart.
     max_rows : int
         Show at most this many rows, newest first; the rest are summarised as "N more".
     hide_finished : bool
@@ -270,8 +143,7 @@ class JobPanel:
         ]
 
         self._listener = None
-        add_listener = getattr(runner, "add_listener", None)
-        if callable(add_listener):
+        if hasattr(runner, "add_listener"):  # a runner, not a bare store
             ref = weakref.ref(self)
 
             def _on_submit(task_id: str, _ref: Any = ref) -> None:
@@ -280,7 +152,7 @@ class JobPanel:
                     panel._wake_up()
 
             self._listener = _on_submit
-            add_listener(_on_submit)
+            runner.add_listener(_on_submit)
 
         self.refresh(force=True)
         if autostart and self.state.active:
@@ -356,6 +228,13 @@ class JobPanel:
         return {task_id: self._rows[task_id] for task_id in self._order}
 
     # ------------------------------------------------------------------ acting
+    def _request_cancel(self, task_id: str) -> None:
+        """Through the runner (it wakes its dispatcher), or the bare store's flag."""
+        if hasattr(self.runner, "cancel"):
+            self.runner.cancel(task_id)
+        else:
+            self.store.request_cancel(task_id)
+
     def cancel(self, task_id: str) -> None:
         """Ask the runner to cancel one task (a running task only gets its cancel flag).
 
@@ -363,10 +242,7 @@ class JobPanel:
         its message line.
         """
         try:
-            if hasattr(self.runner, "cancel"):
-                self.runner.cancel(task_id)
-            else:
-                self.store.request_cancel(task_id)
+            self._request_cancel(task_id)
         except (TaskStateError, TaskNotFound) as exc:
             self._message.value = html.escape(str(exc))
         else:
@@ -380,10 +256,7 @@ class JobPanel:
             if record.get("status") in TERMINAL_STATES or record.get("cancel_requested"):
                 continue
             try:
-                if hasattr(self.runner, "cancel"):
-                    self.runner.cancel(record["task_id"])
-                else:
-                    self.store.request_cancel(record["task_id"])
+                self._request_cancel(record["task_id"])
             except (TaskStateError, TaskNotFound):
                 continue
             asked.append(record["task_id"])
@@ -449,9 +322,9 @@ class JobPanel:
         self.stop()
         with self._thread_lock:
             self._closed = True
-        remove_listener = getattr(self.runner, "remove_listener", None)
-        if self._listener is not None and callable(remove_listener):
-            remove_listener(self._listener)
+        if self._listener is not None:
+            self.runner.remove_listener(self._listener)
+            self._listener = None
         with self._lock:
             for view in self._rows.values():
                 view.close()

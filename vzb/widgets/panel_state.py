@@ -7,13 +7,13 @@ is the whole panel (counts per state, the visible rows, how many more are hidden
 
 >>> record = {"task_id": "a1", "kind": "backtest", "status": "running", "progress": 0.25,
 ...           "units_done": 1, "units_total": 4, "created_at": 0.0, "started_at": 10.0,
-...           "finished_at": None, "spec": {"strategy": "volume_zone_breakout",
-...           "symbols": ["BTC_USD"], "params": {"volume_window": 20}}}
+...           "finished_at": None, "spec": {"strategy": "my_strategy",
+...           "symbols": ["BTC_USD"], "params": {"window": 20}}}
 >>> row = TaskRow.from_record(record, now=20.0)
 >>> row.bar_style, row.percent_text, row.units_text, row.elapsed_text, row.remaining_text
 ('info', '25%', '1/4 units', '10s', '30s left')
 >>> row.description
-'backtest volume_zone_breakout BTC_USD volume_window=20'
+'backtest my_strategy BTC_USD window=20'
 >>> state = PanelState([record], now=20.0)
 >>> state.counts["running"]
 1
@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from vzb.data.times import describe_range
 from vzb.jobs.store import STATES, TERMINAL_STATES
 
 __all__ = [
@@ -145,11 +146,8 @@ def _describe(record: Mapping[str, Any]) -> str:
         parts.append(" ".join(shown))
     options = spec.get("options") or {}
     costs = [f"{k}={_format_value(options[k])}" for k in _COST_OPTIONS if options.get(k)]
-    start, end = spec.get("start"), spec.get("end")
-    if start and end:
-        costs.append(f"{start}..{end}")
-    elif start or end:
-        costs.append(f"from {start}" if start else f"until {end}")
+    if spec.get("start") or spec.get("end"):
+        costs.append(describe_range(spec.get("start") or None, spec.get("end") or None))
     if costs:
         parts.append(" ".join(costs))
     if record.get("kind") == "sweep" and spec.get("n_iter"):
