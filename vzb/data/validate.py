@@ -26,13 +26,14 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from vzb.data.arrays import COLUMNS, first_non_finite
 from vzb.data.times import as_utc
 from vzb.errors import CandleError
 
 __all__ = ["CANDLE_COLUMNS", "PRICE_COLUMNS", "describe_source", "validate_candles"]
 
 #: The columns of a candle frame, in order.
-CANDLE_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "volume")
+CANDLE_COLUMNS: tuple[str, ...] = COLUMNS
 #: The price columns, which must be positive.
 PRICE_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close")
 
@@ -187,16 +188,17 @@ def validate_candles(df: pd.DataFrame, *, source: object = None) -> pd.DataFrame
     index = _utc_index(df, name)
     arrays = _columns(df, name)
 
-    for column in CANDLE_COLUMNS:
+    first = first_non_finite(tuple(arrays[c] for c in CANDLE_COLUMNS))
+    if first is not None:
+        position, column = first[0], CANDLE_COLUMNS[first[1]]
         bad = ~np.isfinite(arrays[column])
-        if bad.any():
-            position, when = _first(index, bad)
-            kind = "NaN" if np.isnan(arrays[column][position]) else "infinite"
-            raise CandleError(
-                f"{name}: column {column} has {_rows(int(bad.sum()))} with missing (NaN) or "
-                f"infinite values, first at {when} ({kind}). Fix: fill or drop them, e.g. "
-                f"df = df.dropna(subset={list(CANDLE_COLUMNS)})."
-            )
+        when = index[position]
+        kind = "NaN" if np.isnan(arrays[column][position]) else "infinite"
+        raise CandleError(
+            f"{name}: column {column} has {_rows(int(bad.sum()))} with missing (NaN) or "
+            f"infinite values, first at {when} ({kind}). Fix: fill or drop them, e.g. "
+            f"df = df.dropna(subset={list(CANDLE_COLUMNS)})."
+        )
 
     stamps = index.asi8
     reordered = False
