@@ -57,16 +57,20 @@ def timeframe_delta(timeframe: str) -> pd.Timedelta:
     return _DELTAS[check_timeframe(timeframe)]
 
 
+_NS_PER_TICK = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
+
+
 def _spacing_ns(index: pd.DatetimeIndex) -> float | None:
     """The median step between timestamps, in nanoseconds; None without two distinct ones.
 
     A regular index (every step equal, the usual case) is recognised with one vectorised
     comparison and no sort.
     """
-    if len(index) < 2:
+    stamps = index.asi8
+    if stamps.size < 2:
         return None
-    steps = np.diff(index.asi8)
-    scale = pd.Timedelta(1, unit=index.unit).value  # ns per tick of the index's unit
+    scale = _NS_PER_TICK[index.unit]
+    steps = stamps[1:] - stamps[:-1]
     first = steps[0]
     if first > 0 and (steps == first).all():
         return float(first * scale)
@@ -132,5 +136,6 @@ def bars_per_year(timeframe_or_index: str | pd.DatetimeIndex) -> float:
     """
     if isinstance(timeframe_or_index, str):
         return 365.0 * (_DAY / timeframe_delta(timeframe_or_index))
-    spacing = _spacing_ns(pd.DatetimeIndex(timeframe_or_index))
+    index = timeframe_or_index
+    spacing = _spacing_ns(index if isinstance(index, pd.DatetimeIndex) else pd.DatetimeIndex(index))
     return 365.0 if spacing is None else 365.0 * _DAY.value / spacing
