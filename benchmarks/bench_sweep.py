@@ -11,8 +11,10 @@ figure with "ok" or "MISSED". Timings vary with machine load: run it on a quiet 
 
 from __future__ import annotations
 
+import os
 import sys
 import time
+from pathlib import Path
 
 import vzb
 from vzb.engine import parameter_sets, sweep
@@ -25,6 +27,7 @@ BREAKOUT = {
     "hold_period_bars": [1, 2, 3, 5, 8, 13],
 }
 TARGET = 50e6  # candle-evaluations per second on 2 cores
+USER_COPY_TARGET = 1.10  # a user's copy of the breakout: at most 10% slower than the built-in
 LONG_CANDLE = {
     "vol_ma_window": [10, 20, 40],
     "vol_multiplier": [1.2, 1.5, 2.0, 3.0],
@@ -53,15 +56,30 @@ def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
     candles = vzb.synthetic_candles(n, seed=1, timeframe="1m")
     rates = {}
-    for strategy, grid in (("volume_zone_breakout", BREAKOUT), ("volume_long_candle", LONG_CANDLE)):
+    here = str(Path(__file__).resolve().parent)  # user_breakout.py, for workers too
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")]))
+    vzb.register_strategy("user_breakout:MY_BREAKOUT")
+    tables = {}
+    for strategy, grid in (
+        ("volume_zone_breakout", BREAKOUT),
+        ("my_breakout", BREAKOUT),
+        ("volume_long_candle", LONG_CANDLE),
+    ):
         print(f"{strategy} grid: {grid}")
         one, rates[strategy, 1] = run(candles, strategy, grid, 1)
         two, rates[strategy, 2] = run(candles, strategy, grid, 2)
         assert one.equals(two), "1 and 2 workers must give identical tables"
+        tables[strategy] = one
+    assert tables["my_breakout"].equals(tables["volume_zone_breakout"]), "user copy differs"
     print(f"\ntarget: >= {TARGET / 1e6:.0f} M candle-evals/s on 2 cores")
     for (strategy, workers), rate in rates.items():
         verdict = "ok" if rate >= TARGET else "MISSED"
         print(f"  {strategy}, {workers} worker(s): {rate / 1e6:.1f} M/s {verdict}")
+    print(f"user copy of the breakout: built-in rate / copy rate, target <= {USER_COPY_TARGET}")
+    for workers in (1, 2):
+        ratio = rates["volume_zone_breakout", workers] / rates["my_breakout", workers]
+        verdict = "ok" if ratio <= USER_COPY_TARGET else "MISSED"
+        print(f"  {workers} worker(s): {ratio:.2f} {verdict}")
 
 
 if __name__ == "__main__":
