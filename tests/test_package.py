@@ -44,7 +44,11 @@ LAYERS = ("data", "strategies", "engine", "analysis", "results", "jobs", "widget
 
 def _layer(module: str) -> int | None:
     parts = module.split(".")
-    if parts[0] != "vzb" or len(parts) < 2 or parts[1] in ("errors", "_version", "__init__"):
+    if (
+        parts[0] != "vzb"
+        or len(parts) < 2
+        or parts[1] in ("errors", "_version", "_hooks", "__init__")
+    ):
         return None  # outside vzb, the top package, or the base every layer may use
     return LAYERS.index(parts[1])
 

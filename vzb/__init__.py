@@ -21,6 +21,7 @@ import importlib
 import sys
 from typing import TYPE_CHECKING
 
+from vzb import _hooks
 from vzb._version import __version__
 
 # public name -> module that defines it
@@ -107,12 +108,26 @@ def _result_html(result) -> str:
     return render_result_html(result)
 
 
-def _register_display_hooks() -> None:
-    """In IPython, show results with the widgets layer's HTML view.
+def _plot_result(result, **kwargs):
+    from vzb.widgets.charts import backtest_figure
 
-    The hook is registered by type name, so nothing is imported until a result is
-    displayed; the engine itself never imports the presentation layer.
+    return backtest_figure(
+        result.equity,
+        result.drawdown,
+        title=f"{result.strategy} on {', '.join(result.symbols)}",
+        candles=result.candles,
+        indicators=result.indicators,
+        positions=result.positions,
+        **kwargs,
+    )
+
+
+def _register_display_hooks() -> None:
+    """Results plot with the widgets layer's chart and, in IPython, display with its
+    HTML view. Nothing is imported until a result is drawn or displayed (the hook is
+    registered by type name); the engine itself never imports the presentation layer.
     """
+    _hooks.result_plotter = _plot_result
     ipython_module = sys.modules.get("IPython")
     shell = ipython_module.get_ipython() if ipython_module is not None else None
     if shell is None:

@@ -211,49 +211,15 @@ class BacktestResult:
             "stats": {str(k): _json_value(v) for k, v in self.stats.items()},
         }
 
-    def plot(self, *, figsize: tuple[float, float] = (11, 8)):
-        """Price with entries, exits and resistance; equity; drawdown (matplotlib).
+    def plot(self, **kwargs: Any):
+        """Price with the indicators, entries and exits; equity; drawdown.
 
-        Returns the matplotlib Figure.
+        Drawn by the presentation layer (``vzb/_hooks.py``: importing ``vzb`` sets the
+        hook; the engine draws nothing itself). Returns the figure.
         """
-        import matplotlib.pyplot as plt
+        from vzb import _hooks
 
-        fig, axes = plt.subplots(
-            3, 1, figsize=figsize, sharex=True, gridspec_kw={"height_ratios": [3, 2, 1]}
-        )
-        ax_price, ax_equity, ax_dd = axes
-        candles = self.candles
-        positions = self.positions
-        if candles is not None:
-            ax_price.plot(candles.index, candles["close"], color="0.3", lw=1, label="close")
-            for name, values in self.indicators.items():
-                ax_price.plot(values.index, values, lw=0.8, label=str(name))
-        if len(positions):
-            ax_price.scatter(
-                positions["entry_time"],
-                positions["entry_price"],
-                marker="^",
-                color="tab:green",
-                label="entry",
-                zorder=3,
-            )
-            ax_price.scatter(
-                positions["exit_time"],
-                positions["exit_price"],
-                marker="v",
-                color="tab:red",
-                label="exit",
-                zorder=3,
-            )
-        ax_price.set_ylabel("price")
-        ax_price.legend(loc="upper left")
-        ax_price.set_title(f"{self.strategy} on {', '.join(self.symbols)}")
-        ax_equity.plot(self.equity.index, self.equity, color="tab:blue")
-        ax_equity.set_ylabel("equity")
-        ax_dd.fill_between(self.drawdown.index, self.drawdown * 100, 0, color="tab:red", alpha=0.4)
-        ax_dd.set_ylabel("drawdown [%]")
-        fig.tight_layout()
-        return fig
+        return _hooks.result_plotter(self, **kwargs)
 
     def __repr__(self) -> str:
         stats = self.stats
