@@ -127,7 +127,7 @@ def synthetic_candles(
     volume[flat] *= 0.05
     volume[zero_volume] = 0.0
 
-    stamps = first.as_unit("ns")._value + np.arange(n, dtype=np.int64) * step.as_unit("ns")._value
+    stamps = first.as_unit("ns").value + np.arange(n, dtype=np.int64) * step.as_unit("ns").value
     index = as_utc(pd.DatetimeIndex(stamps.view("datetime64[ns]"), name="timestamp"))
     candles = pd.DataFrame(
         dict(zip(CANDLE_COLUMNS, (opens, upper, lower, close, volume), strict=True)),
