@@ -22,9 +22,8 @@ import pandas as pd
 
 from vzb.data.files import open_binary
 from vzb.data.symbols import normalize_symbol
-from vzb.data.timeframes import infer_timeframe
 from vzb.data.times import as_utc
-from vzb.data.validate import CANDLE_COLUMNS, validate_candles
+from vzb.data.validate import CANDLE_COLUMNS, finish_candles
 from vzb.errors import CandleError
 
 __all__ = ["from_bithumb", "from_ccxt", "from_upbit", "read_exchange_json"]
@@ -82,23 +81,7 @@ def _frame(
                 f"{index[first]} ({columns[field][first]!r}). Fix the response data."
             )
         data[field] = values.to_numpy(dtype=np.float64, na_value=np.nan)
-    frame = pd.DataFrame(data, index=index)
-    if len(frame) > 1 and frame.index[0] > frame.index[-1]:
-        frame = frame.iloc[::-1]  # newest first is the exchange's order, not a defect
-    return frame
-
-
-def _finish(
-    frame: pd.DataFrame, name: str, symbol: str | None, timeframe: str | None
-) -> pd.DataFrame:
-    frame.attrs = {"source": name}
-    if symbol:
-        frame.attrs["symbol"] = symbol
-    candles = validate_candles(frame, source=name)
-    timeframe = timeframe or infer_timeframe(candles.index)
-    if timeframe:
-        candles.attrs["timeframe"] = timeframe
-    return candles
+    return pd.DataFrame(data, index=index)  # newest first, as exchanges answer, is fine
 
 
 def from_upbit(obj: Any) -> pd.DataFrame:
@@ -169,11 +152,11 @@ def _upbit(data: Any, name: str) -> pd.DataFrame:
         name,
     )
     if units == {None} and len(frame) > 1:
-        steps = np.diff(frame.index.as_unit("ns").asi8)
+        steps = np.diff(np.sort(frame.index.as_unit("ns").asi8))
         day = pd.Timedelta(days=1).value
         if steps.min() == day and not (steps % day).any():
             timeframe = "1d"  # days with no trades are omitted, so spacing alone can mislead
-    return _finish(frame, name, symbol, timeframe)
+    return finish_candles(frame, source=name, symbol=symbol, timeframe=timeframe)
 
 
 def from_bithumb(obj: Any, *, symbol: str | None = None) -> pd.DataFrame:
@@ -271,7 +254,7 @@ def _candles_from_rows(
         name,
         unit="ms",
     )
-    return _finish(frame, name, normalize_symbol(symbol) if symbol else None, None)
+    return finish_candles(frame, source=name, symbol=normalize_symbol(symbol) if symbol else None)
 
 
 def read_exchange_json(path: str | os.PathLike[str], *, symbol: str | None = None) -> pd.DataFrame:

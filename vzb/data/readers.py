@@ -43,9 +43,8 @@ import pandas as pd
 from vzb.data.exchanges import read_exchange_json
 from vzb.data.files import open_binary
 from vzb.data.symbols import symbol_base, symbol_key
-from vzb.data.timeframes import infer_timeframe
 from vzb.data.times import as_utc
-from vzb.data.validate import CANDLE_COLUMNS, validate_candles
+from vzb.data.validate import CANDLE_COLUMNS, finish_candles
 from vzb.errors import CandleError
 
 __all__ = ["normalise_layout", "read_candles"]
@@ -253,17 +252,7 @@ def normalise_layout(
                 f"rename the columns to {', '.join(CANDLE_COLUMNS)}."
             )
         picked[field] = df[column].to_numpy()
-    candles = pd.DataFrame(picked, index=index)
-    if len(index) > 1 and index[0] > index[-1]:
-        candles = candles.iloc[::-1]  # newest first: a layout, not a defect
-    candles.attrs = {"source": name}
-    if symbol:
-        candles.attrs["symbol"] = str(symbol)
-    validated = validate_candles(candles, source=name)
-    timeframe = infer_timeframe(validated.index)
-    if timeframe:
-        validated.attrs["timeframe"] = timeframe
-    return validated
+    return finish_candles(pd.DataFrame(picked, index=index), source=name, symbol=symbol)
 
 
 def read_candles(

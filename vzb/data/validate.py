@@ -27,10 +27,17 @@ import numpy as np
 import pandas as pd
 
 from vzb.data.arrays import COLUMNS, first_non_finite
+from vzb.data.timeframes import infer_timeframe
 from vzb.data.times import as_utc
 from vzb.errors import CandleError
 
-__all__ = ["CANDLE_COLUMNS", "PRICE_COLUMNS", "describe_source", "validate_candles"]
+__all__ = [
+    "CANDLE_COLUMNS",
+    "PRICE_COLUMNS",
+    "describe_source",
+    "finish_candles",
+    "validate_candles",
+]
 
 #: The columns of a candle frame, in order.
 CANDLE_COLUMNS: tuple[str, ...] = COLUMNS
@@ -287,4 +294,36 @@ def validate_candles(df: pd.DataFrame, *, source: object = None) -> pd.DataFrame
     candles.attrs = {k: df.attrs[k] for k in _ATTRS if df.attrs.get(k) is not None}
     if source is not None and "source" not in candles.attrs:
         candles.attrs["source"] = str(source)
+    return candles
+
+
+def finish_candles(
+    frame: pd.DataFrame, *, source: str, symbol: str | None = None, timeframe: str | None = None
+) -> pd.DataFrame:
+    """The last step of every loader: validated candles with ``attrs`` filled in.
+
+    Rows newest first (how exchanges answer and some files are written: a layout, not a
+    defect) are reversed without a warning; ``attrs`` get ``source`` and ``symbol``; the
+    frame goes through :func:`validate_candles`; ``attrs["timeframe"]`` is ``timeframe``,
+    or the one the spacing of the candles shows.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> index = pd.to_datetime(["2024-01-02", "2024-01-01"], utc=True)
+    >>> raw = pd.DataFrame({"open": [2.0, 1], "high": [2.0, 1], "low": [2.0, 1],
+    ...                     "close": [2.0, 1], "volume": [0.0, 3]}, index=index)
+    >>> candles = finish_candles(raw, source="api", symbol="BTC_KRW")
+    >>> candles.attrs, candles["close"].tolist()
+    ({'symbol': 'BTC_KRW', 'source': 'api', 'timeframe': '1d'}, [1.0, 2.0])
+    """
+    if len(frame) > 1 and frame.index[0] > frame.index[-1]:
+        frame = frame.iloc[::-1]
+    frame.attrs = {"source": str(source)}
+    if symbol:
+        frame.attrs["symbol"] = str(symbol)
+    candles = validate_candles(frame, source=source)
+    timeframe = timeframe or infer_timeframe(candles.index)
+    if timeframe:
+        candles.attrs["timeframe"] = timeframe
     return candles
