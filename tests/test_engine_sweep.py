@@ -117,3 +117,22 @@ def test_sweep_checkpoint_reports_progress_and_cancels():
 
     with pytest.raises(Cancelled):
         sweep_stats(candles, "volume_zone_breakout", sets, checkpoint=cancel)
+
+
+def test_every_row_of_a_group_larger_than_a_signal_block_equals_backtests():
+    """One profile group with more distinct signal sets than ``SIGNAL_BLOCK`` (signals are
+    resolved block by block), in shuffled order with repeated holds: every row is right."""
+    from vzb.engine.sweep import SIGNAL_BLOCK
+
+    candles = vzb.load_sample("ETH_USD").iloc[:400]
+    grid = {
+        "top_percentile": [0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7, 0.9],
+        "breakout_buffer": [0.0, 0.001, 0.003, 0.005, 0.01, 0.02, 0.03, 0.05],
+        "hold_period_bars": [1, 4],
+    }
+    sets = parameter_sets("volume_zone_breakout", grid)
+    assert len(sets) // 2 > SIGNAL_BLOCK
+    sets = [sets[k] for k in np.random.default_rng(3).permutation(len(sets))]
+    table = sweep_stats(candles, "volume_zone_breakout", sets, fees=0.001)
+    for k in range(len(table)):
+        _assert_row_equals_backtest(table.iloc[k], candles, "volume_zone_breakout", {"fees": 0.001})
