@@ -30,12 +30,7 @@ from typing import Any
 from vzb.data.times import describe_range
 from vzb.jobs.store import STATES, TERMINAL_STATES
 
-__all__ = [
-    "BAR_STYLES",
-    "PanelState",
-    "TaskRow",
-    "format_duration",
-]
+__all__ = ["BAR_STYLES", "PanelState", "TaskRow", "format_duration"]
 
 
 BAR_STYLES = {
@@ -251,8 +246,6 @@ class TaskRow:
             elapsed = (ended if ended is not None else now) - started
             if status == "running" and 0.0 < progress < 1.0:
                 remaining = elapsed * (1.0 - progress) / progress
-        elif status == "queued" and created is not None:
-            elapsed = None
         elapsed_text = format_duration(elapsed)
         if status == "queued" and created is not None:
             elapsed_text = f"waiting {format_duration(now - created)}"
