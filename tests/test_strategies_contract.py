@@ -5,7 +5,7 @@ sweeps in and out of process)."""
 from __future__ import annotations
 
 import sys
-import textwrap
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,22 +14,8 @@ import pytest
 import vzb
 from vzb.strategies import register_strategy, unregister_strategy
 
-USER_MODULE = textwrap.dedent(
-    '''
-    """A user's module: the breakout's public parts under another name and import path."""
-    from vzb.strategies import Strategy
-    from vzb.strategies.volume_zone_breakout import PARAMETERS, STRATEGY, kernel
-
-    MY_BREAKOUT = Strategy(
-        "my_breakout",
-        PARAMETERS,
-        kernel=kernel,
-        indicators=("resistance",),
-        sweep_plan=STRATEGY.sweep_plan,
-        bar_cost=STRATEGY.bar_cost,
-    )
-    '''
-)
+# the user's module: the breakout's public parts under another name and import path
+USER_MODULE = (Path(__file__).resolve().parents[1] / "benchmarks" / "user_breakout.py").read_text()
 
 
 @pytest.fixture
