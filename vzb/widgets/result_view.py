@@ -114,16 +114,19 @@ def _has_equity(result: Any) -> bool:
     return getattr(result, "equity", None) is not None and len(result.equity) > 0
 
 
-def result_figure(result: Any) -> Figure:
+def result_figure(result: Any, **options: Any) -> Figure:
     """The chart of a backtest result: with the candles of a single-symbol run, the price
     with the strategy's indicators (``result.indicators``, whatever columns it holds),
-    entries and exits; then equity and drawdown.
+    entries and exits; then equity and drawdown. ``BacktestResult.plot()`` draws this.
 
     Parameters
     ----------
     result : BacktestResult
         Anything with ``.equity``; ``.drawdown``, ``.candles``, ``.indicators`` and
         ``.positions`` are used when present.
+    **options
+        Passed on to :func:`~vzb.widgets.charts.backtest_figure` (e.g. ``title=``), over
+        what the result gives.
 
     Returns
     -------
@@ -136,14 +139,14 @@ def result_figure(result: Any) -> Figure:
     >>> [axes.get_ylabel() for axes in figure.axes]
     ['price', 'equity', 'drawdown [%]']
     """
-    return backtest_figure(
-        result.equity,
-        getattr(result, "drawdown", None),
-        title=_title(result),
-        candles=getattr(result, "candles", None),
-        indicators=getattr(result, "indicators", None),
-        positions=getattr(result, "positions", None),
-    )
+    chart = {
+        "title": _title(result),
+        "candles": getattr(result, "candles", None),
+        "indicators": getattr(result, "indicators", None),
+        "positions": getattr(result, "positions", None),
+        **options,
+    }
+    return backtest_figure(result.equity, getattr(result, "drawdown", None), **chart)
 
 
 def render_result_html(result: Any, *, chart: bool = True) -> str:
