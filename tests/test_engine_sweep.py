@@ -136,3 +136,26 @@ def test_every_row_of_a_group_larger_than_a_signal_block_equals_backtests():
     table = sweep_stats(candles, "volume_zone_breakout", sets, fees=0.001)
     for k in range(len(table)):
         _assert_row_equals_backtest(table.iloc[k], candles, "volume_zone_breakout", {"fees": 0.001})
+
+
+def _bar_returns(equity, cash=1_000_000.0):
+    values = equity.to_numpy()
+    return np.concatenate([[values[0] / cash - 1], values[1:] / values[:-1] - 1])
+
+
+@pytest.mark.parametrize("symbols", [["ETH_USD"], ["BTC_USD", "LTC_USD"]])
+def test_sweep_returns_equal_the_backtests_equity_returns(symbols):
+    candles = {s: vzb.load_sample(s) for s in symbols}
+    grid = {"volume_window": [10, 30], "top_percentile": [0.1, 0.3], "hold_period_bars": [1, 4]}
+    sets = parameter_sets("volume_zone_breakout", grid)
+    table, returns = sweep_stats(candles, "volume_zone_breakout", sets, returns=True, fees=0.001)
+    assert returns.shape == (len(returns.index), len(sets))
+    assert len(table) == len(sets) * len(symbols)
+    for k in (0, 3, 7):
+        result = vzb.backtest(candles, "volume_zone_breakout", sets[k], fees=0.001)
+        assert returns.index.equals(result.equity.index)
+        np.testing.assert_allclose(returns[k].to_numpy(), _bar_returns(result.equity), rtol=1e-12)
+    # the same from worker processes, in grid order
+    stats, again = sweep(candles, "volume_zone_breakout", grid, returns=True, n_jobs=2, fees=0.001)
+    pd.testing.assert_frame_equal(again, returns)
+    pd.testing.assert_frame_equal(stats, table)

@@ -14,19 +14,17 @@ import pytest
 import vzb
 from vzb.strategies import register_strategy, unregister_strategy
 
-# the user's module: the breakout's public parts under another name and import path
-USER_MODULE = (Path(__file__).resolve().parents[1] / "benchmarks" / "user_breakout.py").read_text()
+# The user's module (the breakout's public parts under another name and import path) is
+# the benchmark's, put on the path at collection, before any test starts worker processes
+# (loky hands its workers the parent's path when it starts them).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 
 @pytest.fixture
-def user_copy(tmp_path, monkeypatch):
-    (tmp_path / "user_breakout_module.py").write_text(USER_MODULE)
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setenv("PYTHONPATH", str(tmp_path))  # worker processes import it too
-    strategy = register_strategy("user_breakout_module:MY_BREAKOUT")
+def user_copy():
+    strategy = register_strategy("user_breakout:MY_BREAKOUT")
     yield strategy
     unregister_strategy("my_breakout")
-    sys.modules.pop("user_breakout_module", None)
 
 
 PARAMS = {"volume_window": 14, "top_percentile": 0.3, "num_bins": 12, "hold_period_bars": 2}
@@ -42,7 +40,7 @@ def test_user_copy_gives_the_builtins_signals_indicators_and_backtest(user_copy)
     )
     mine = vzb.backtest(candles, "my_breakout", PARAMS, fees=0.001)
     builtin = vzb.backtest(candles, params=PARAMS, fees=0.001)
-    assert mine.strategy == "user_breakout_module:MY_BREAKOUT"
+    assert mine.strategy == "user_breakout:MY_BREAKOUT"
     pd.testing.assert_series_equal(mine.stats, builtin.stats)
     pd.testing.assert_frame_equal(mine.positions, builtin.positions)
     pd.testing.assert_series_equal(mine.equity, builtin.equity)

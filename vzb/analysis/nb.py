@@ -18,26 +18,28 @@ __all__ = ["block_moments_nb", "cscv_nb"]
 def block_moments_nb(returns, n_blocks, moments):
     """Per trial and block: the sum, the sum of squares, the min and the max.
 
-    ``returns`` is ``(rows, trials)`` with ``rows`` a multiple of ``n_blocks``; block
-    ``b`` holds rows ``b * size .. (b + 1) * size - 1``. ``moments`` is
-    ``(trials, n_blocks, 4)``: a trial's blocks lie together in memory.
+    ``returns`` is trial-major, ``(trials, rows)`` with ``rows`` a multiple of
+    ``n_blocks``; block ``b`` holds rows ``b * size .. (b + 1) * size - 1``.
+    ``moments`` is ``(trials, n_blocks, 4)``: a trial's blocks lie together in memory.
     """
-    rows, trials = returns.shape
+    trials, rows = returns.shape
     size = rows // n_blocks
     for j in range(trials):
         for b in range(n_blocks):
-            moments[j, b, 0] = 0.0
-            moments[j, b, 1] = 0.0
-            moments[j, b, 2] = np.inf
-            moments[j, b, 3] = -np.inf
-    for t in range(rows):
-        b = t // size
-        for j in range(trials):
-            r = returns[t, j]
-            moments[j, b, 0] += r
-            moments[j, b, 1] += r * r
-            moments[j, b, 2] = min(moments[j, b, 2], r)
-            moments[j, b, 3] = max(moments[j, b, 3], r)
+            s = 0.0
+            q = 0.0
+            lo = np.inf
+            hi = -np.inf
+            for t in range(b * size, (b + 1) * size):
+                r = returns[j, t]
+                s += r
+                q += r * r
+                lo = min(lo, r)
+                hi = max(hi, r)
+            moments[j, b, 0] = s
+            moments[j, b, 1] = q
+            moments[j, b, 2] = lo
+            moments[j, b, 3] = hi
 
 
 @njit(cache=True)

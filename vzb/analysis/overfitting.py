@@ -186,10 +186,11 @@ def backtest_overfitting(trial_returns, n_blocks: int = 16) -> OverfittingResult
         )
     from vzb.analysis.nb import block_moments_nb, cscv_nb
 
-    values = np.ascontiguousarray(values[:rows])
-    trials = values.shape[1]
+    # trial-major: free for a returns frame (pandas keeps its columns as rows of a block)
+    by_trial = np.ascontiguousarray(values[:rows].T)
+    trials = by_trial.shape[0]
     moments = np.empty((trials, n_blocks, 4))
-    block_moments_nb(values, n_blocks, moments)
+    block_moments_nb(by_trial, n_blocks, moments)
     all_combos = itertools.combinations(range(n_blocks), n_blocks // 2)
     half = math.comb(n_blocks, n_blocks // 2) // 2
     combos = np.array(list(itertools.islice(all_combos, half)), dtype=np.int64)

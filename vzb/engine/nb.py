@@ -203,12 +203,16 @@ def count_nb(signals):
 
 
 @njit(cache=True)
-def sweep_signals_nb(open, high, low, close, signals, signal_index, holds, opts, out):
+def sweep_signals_nb(open, high, low, close, signals, signal_index, holds, opts, out, equities):
     """Stats of many sets: set ``k`` trades row ``signal_index[k]`` of ``signals`` with
-    ``holds[k]`` and writes ``out[k]``. Only stats are kept (one scratch equity curve)."""
+    ``holds[k]`` and writes ``out[k]``. With ``equities`` of shape ``(sets, bars)`` each
+    set's equity curve is kept in its row; with shape ``(0, 0)`` only stats are kept
+    (one scratch curve)."""
     n = close.shape[0]
     records = np.empty(n + 1, dtype=POSITION_DTYPE)
-    equity = np.empty(n)
+    keep = equities.shape[0] > 0
+    scratch = np.empty(n)
     for k in range(signal_index.shape[0]):
         row = signals[signal_index[k]]
+        equity = equities[k] if keep else scratch
         backtest_nb(open, high, low, close, row, holds[k], opts, records, equity, out[k])
