@@ -109,17 +109,9 @@ def _result_html(result) -> str:
 
 
 def _plot_result(result, **kwargs):
-    from vzb.widgets.charts import backtest_figure
+    from vzb.widgets.result_view import result_figure
 
-    return backtest_figure(
-        result.equity,
-        result.drawdown,
-        title=f"{result.strategy} on {', '.join(result.symbols)}",
-        candles=result.candles,
-        indicators=result.indicators,
-        positions=result.positions,
-        **kwargs,
-    )
+    return result_figure(result, **kwargs)
 
 
 def _register_display_hooks() -> None:
