@@ -8,13 +8,17 @@ study looks like), each both ways, and prints both ratios.
 
 Targets (issue 4): submit < 10 ms p99, status < 2 ms p99, a running task stopped within
 0.5 s of cancel, a sweep run as a job at most 10% slower than the same sweep run directly
-on the same workers.
+on the same workers. Issue 8: the first submit in a fresh process < 100 ms (median of
+fresh processes; ``--first`` measures only that).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 
@@ -23,8 +27,33 @@ import numpy as np
 import vzb
 from vzb.engine import sweep
 from vzb.jobs import JobRunner
+from vzb.strategies import DEFAULT_STRATEGY
 
 SLEEP = "vzb.jobs.units:sleep"
+
+FIRST_SUBMIT = """
+import json, sys, tempfile, time
+from vzb.jobs import JobRunner
+runner = JobRunner(tempfile.mkdtemp(), max_workers=1)
+t0 = time.perf_counter()
+runner.submit(symbols=["BTC_USD"])
+print(time.perf_counter() - t0, json.dumps(sorted({"numba", "pandas"} & set(sys.modules))))
+runner.close()
+"""
+
+
+def first_submit(repeats: int) -> None:
+    """The first submit in a fresh process: what it takes, and whether it loads numba."""
+    times, loaded = [], set()
+    for _ in range(repeats):
+        run = subprocess.run(
+            [sys.executable, "-c", FIRST_SUBMIT], capture_output=True, text=True, check=True
+        )
+        seconds, _, modules = run.stdout.strip().partition(" ")
+        times.append(float(seconds))
+        loaded |= set(json.loads(modules))
+    show("first submit in a fresh process", times, target=100)
+    print(f"  loaded by it: {sorted(loaded) or 'neither numba nor pandas'}")
 
 
 def pct(values, q):
@@ -74,11 +103,11 @@ def compare_sweep(runner, name, symbols, timeframe, grid, workers, repeats) -> f
         for kind in runs:
             t0 = time.perf_counter()
             if kind == "direct":
-                expected = sweep(data, "volume_zone_breakout", grid, n_jobs=workers, fees=0.001)
+                expected = sweep(data, DEFAULT_STRATEGY, grid, n_jobs=workers, fees=0.001)
                 direct.append(time.perf_counter() - t0)
             else:
                 task = runner.submit_sweep(
-                    "volume_zone_breakout", grid, symbols, timeframe=timeframe, fees=0.001
+                    DEFAULT_STRATEGY, grid, symbols, timeframe=timeframe, fees=0.001
                 )
                 table = task.result(timeout=3600)
                 job.append(time.perf_counter() - t0)
@@ -108,12 +137,16 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     parser.add_argument("--sweeps", action="store_true", help="only the sweep comparisons")
+    parser.add_argument("--first", action="store_true", help="only the first submit")
     args = parser.parse_args()
+    first_submit(5 if args.quick else 11)
+    if args.first:
+        return
     n = 100 if args.quick else 300
     runner = JobRunner(tempfile.mkdtemp(prefix="vzb-bench-"), max_workers=args.workers)
     warm = runner.submit(symbols=["BTC_USD", "ETH_USD"])  # spawn workers, compile kernels
     warm.wait(timeout=300)
-    runner.submit_sweep("volume_zone_breakout", {"volume_window": [10, 20]}).wait(timeout=300)
+    runner.submit_sweep(DEFAULT_STRATEGY, {"volume_window": [10, 20]}).wait(timeout=300)
     if args.sweeps:
         compare_sweeps(runner, args)
         runner.close()
@@ -160,7 +193,7 @@ def main() -> None:
     grid = {"volume_window": list(range(5, 400)), "top_percentile": [0.1, 0.2, 0.3]}
     lat = []
     for _ in range(5):
-        task = runner.submit_sweep("volume_zone_breakout", grid, symbols="BTC_USD")
+        task = runner.submit_sweep(DEFAULT_STRATEGY, grid, symbols="BTC_USD")
         wait_until(lambda t=task: runner.status(t.task_id)["progress"] > 0.05)
         t0 = time.perf_counter()
         runner.cancel(task.task_id)

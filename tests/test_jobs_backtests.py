@@ -16,8 +16,8 @@ import vzb
 from vzb.engine import backtest, parameter_sets, sweep
 from vzb.errors import ParameterError, UnknownSymbolError
 from vzb.jobs import JobRunner, TaskStore
+from vzb.jobs.planning import build_units
 from vzb.jobs.requests import sweep_spec
-from vzb.jobs.units import build_units
 from vzb.results import load_result, save_result
 from vzb.strategies import Parameter, Strategy, register_strategy, unregister_strategy
 
@@ -88,12 +88,12 @@ def test_a_larger_sweep_is_cut_into_more_units_than_workers_and_equals_a_direct_
     pd.testing.assert_frame_equal(table, sweep(candles(), "volume_zone_breakout", grid))
 
 
-def test_a_sweep_stored_before_guided_units_is_cut_as_it_was():
-    # such a task may be resumed by this version: its finished units must mean the same
+def test_a_sweep_stored_by_an_older_vzb_is_refused_not_cut_differently():
+    # its finished units were cut another way: resuming would mix up parameter sets
     spec = {"strategy": "volume_zone_breakout", "symbols": ["BTC_USD"], "chunk_size": 4}
     spec["grid"] = {"volume_window": [5, 10, 20], "top_percentile": [0.1, 0.2, 0.3]}
-    units = build_units("sweep", spec)
-    assert [u["set_indices"] for u in units] == [[3, 4, 5, 6], [7, 8, 0, 1], [2]]
+    with pytest.raises(ValueError, match="stored by an older vzb"):
+        build_units("sweep", spec)
 
 
 def test_random_sweep_job_is_reproducible(runner):
@@ -191,7 +191,7 @@ def test_dates_follow_the_catalog_a_date_only_end_covers_its_day(runner):
         (
             lambda r: r.submit(symbols=["BTC_USD", "ETH_USD"], end="2015-06-01"),
             UnknownSymbolError,
-            "No ETH_USD 1d candles between None and 2015-06-01",
+            "No ETH_USD 1d candles until 2015-06-01",
         ),
         (
             lambda r: r.submit_sweep("volume_zone_breakout", GRID, start="2030-01-01"),
@@ -289,8 +289,9 @@ def test_dask_cluster_sweep_gives_the_same_table_as_loky(tmp_path, runner):
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
-        with JobRunner(tmp_path / "dask", executor=client.get_executor(), max_workers=1) as r:
+        with JobRunner(tmp_path / "dask", executor=client) as r:
             assert r.remote  # dask workers may not see the disk: only this process writes
+            assert r.max_workers == 1  # the cluster's threads
             task = r.submit_sweep("volume_zone_breakout", GRID, symbols=SYMBOLS)
             dask_table = task.result(timeout=120)
             assert os.path.exists(r.status(task.task_id)["result"]["path"])

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import pickle
 import threading
+import time
 
 import pytest
 
 from vzb.errors import TaskNotFound, TaskStateError
-from vzb.jobs import TaskStore
-from vzb.jobs.store import TASK_FIELDS
+from vzb.jobs import TaskRecord, TaskStore
+from vzb.jobs.reaping import QUIET_AFTER, reap_orphans
+from vzb.jobs.record import TASK_FIELDS
 
 
 @pytest.fixture
@@ -33,7 +36,7 @@ def test_create_and_get_give_a_plain_record_with_every_field(store):
     assert again == record
     assert set(TASK_FIELDS) <= set(again)
     assert again["status"] == "queued" and again["progress"] == 0.0 and again["attempt"] == 0
-    assert pickle.loads(pickle.dumps(again)) == again  # plain data only
+    assert pickle.loads(pickle.dumps(again.to_dict())) == again  # plain data only
 
 
 def test_unknown_task_is_not_found(store):
@@ -224,3 +227,37 @@ def test_two_processes_writing_one_task_lose_nothing(store):
     record = store.get(task_id)
     assert record["units_done"] == 2 and record["progress"] == 1.0
     assert sorted(u["value"] for u in store.units(task_id).values()) == [0, 1]
+
+
+def test_records_are_typed_and_read_like_the_stored_dicts(store):
+    record = store.create("sweep", {"strategy": "s"}, units_total=3, owner="me")
+    assert isinstance(record, TaskRecord) and record.status == record["status"] == "queued"
+    assert record.get("error") is None and record.get("no such field", 1) == 1
+    assert TaskRecord.from_dict(record.to_dict()) == record == record.to_dict()
+    with pytest.raises(KeyError):
+        record["no such field"]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        record.status = "running"
+    raw = store.cache.get(f"task:{record.task_id}")
+    assert type(raw) is dict and raw == record.to_dict()  # plain data on disk
+    assert TaskRecord.from_dict({"task_id": "t", "kind": "units", "spec": {}}).unit_pids == {}
+
+
+def test_units_report_their_worker_pids_and_finished_units_drop_them(store):
+    task_id = running(store)["task_id"]
+    store.report(task_id, 1, 0, 0.1, pid=101)
+    store.report(task_id, 1, 1, 0.1, pid=102)
+    assert store.get(task_id).unit_pids == {"0": 101, "1": 102}
+    store.finish_unit(task_id, 1, 0, {"value": 1})
+    assert store.get(task_id).unit_pids == {"1": 102}
+
+
+def test_a_running_orphan_is_reaped_once_its_heartbeat_is_old(store):
+    task_id = running(store, owner="gone:1:x")["task_id"]  # heartbeat: now
+    adopted, look_again = reap_orphans(store, "me", time_limit=60)
+    assert adopted == [] and look_again <= store.get(task_id).heartbeat_at + QUIET_AFTER
+    store.update(task_id, heartbeat_at=time.time() - QUIET_AFTER - 1)  # its workers went quiet
+    adopted, _ = reap_orphans(store, "me", time_limit=60)
+    assert [r.task_id for r in adopted] == [task_id]
+    assert adopted[0].owner == "me" and adopted[0].attempt == 2
+    assert adopted[0].message == "resumed: its runner gone:1:x stopped; kept 0/2 finished units"

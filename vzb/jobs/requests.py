@@ -5,10 +5,15 @@ parameters, the symbols (against the catalog, for the timeframe), the dates, the
 timeframe and the engine options. A bad request raises a :class:`~vzb.errors.VzbError`
 subclass naming the argument and the fix.
 
->>> spec = backtest_spec("volume_zone_breakout", {"volume_window": 10}, "BTC_USD")
->>> spec["symbols"], spec["params"]["volume_window"], spec["timeframe"]
-(['BTC_USD'], 10, '1d')
->>> backtest_spec("volume_zone_breakout", None, "BTC_USD", start="31/31/2020")
+Checking is cheap: no numba, no strategy kernels, and ISO dates are read with
+:meth:`datetime.fromisoformat`; candles are read only to check a date range, once per
+symbol and file version (``index_cache``).
+
+>>> from vzb.strategies.registry import DEFAULT_STRATEGY
+>>> spec = backtest_spec(DEFAULT_STRATEGY, None, "btc/usd")
+>>> spec["symbols"], spec["timeframe"], spec["start"]
+(['BTC_USD'], '1d', None)
+>>> backtest_spec(DEFAULT_STRATEGY, None, "BTC_USD", start="31/31/2020")
 Traceback (most recent call last):
 ...
 vzb.errors.ParameterError: start='31/31/2020' is not a date; write it like '2021-01-31'
@@ -17,11 +22,14 @@ vzb.errors.ParameterError: start='31/31/2020' is not a date; write it like '2021
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime
 from typing import Any
 
 from vzb.errors import ParameterError, UnknownSymbolError
-from vzb.jobs.units import plain_data, resolve_function
+from vzb.jobs.record import plain_data
+from vzb.jobs.worker import resolve_function
 
 __all__ = ["backtest_spec", "market_spec", "sweep_spec", "units_spec"]
 
@@ -40,12 +48,12 @@ def market_spec(
     """The part every backtest and sweep spec shares: strategy, market and engine options.
 
     Symbols are spelt as the catalog spells them (``"btc/usd"`` -> ``"BTC_USD"``). The
-    strategy is stored so that a worker process finds it: a built-in by its name, a user
-    strategy by its import path (``Strategy.ref``), as :func:`vzb.sweep` hands it over.
-    Each symbol must have candles between ``start`` and ``end`` (both inclusive, a
-    date-only ``end`` covers its whole day, as :func:`vzb.load_candles` reads them).
-    ``index_cache`` (a dict kept by the caller) holds each symbol's candle timestamps, so
-    that only the first request for a symbol and timeframe reads its candles.
+    strategy is stored so that a worker process finds it (``strategy_ref``: a built-in by
+    its name, a user strategy by its import path), as :func:`vzb.sweep` hands it over.
+    With ``start`` or ``end``, each symbol must have candles between them (both
+    inclusive, a date-only ``end`` covers its whole day, as :func:`vzb.load_candles`
+    reads them). ``index_cache`` (a dict kept by the caller) holds each symbol's candle
+    timestamps, so that only the first such request for a symbol reads its candles.
 
     Raises
     ------
@@ -57,19 +65,22 @@ def market_spec(
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> spec = market_spec("volume_zone_breakout", ["BTC_USD", "btc/usd"], start="2019-01-01",
-    ...                    end=pd.Timestamp("2019-06-30"))
+    >>> from datetime import datetime
+    >>> from vzb.strategies.registry import DEFAULT_STRATEGY as name
+    >>> spec = market_spec(name, ["BTC_USD", "btc/usd"], start="2019-01-01",
+    ...                    end=datetime(2019, 6, 30))
     >>> spec["symbols"], spec["start"], spec["end"]
     (['BTC_USD'], '2019-01-01', '2019-06-30T00:00:00+00:00')
-    >>> market_spec("volume_zone_breakout", "BTC_USD", start="2030-01-01")  # doctest: +ELLIPSIS
+    >>> market_spec(name, "BTC_USD", start="2030-01-01")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    vzb.errors.UnknownSymbolError: No BTC_USD 1d candles between 2030-01-01 and None; ...
+    vzb.errors.UnknownSymbolError: No BTC_USD 1d candles from 2030-01-01; ... inside that range.
     """
-    from vzb.data import TIMEFRAMES, list_symbols, normalize_symbol
-    from vzb.engine import validate_options
-    from vzb.strategies import get_strategy
+    from vzb.data.catalog import list_symbols
+    from vzb.data.symbols import normalize_symbol
+    from vzb.data.timeframes import TIMEFRAMES
+    from vzb.engine.options import validate_options
+    from vzb.strategies.registry import get_strategy, strategy_ref
 
     strat = get_strategy(strategy)
     if timeframe not in TIMEFRAMES:
@@ -90,11 +101,12 @@ def market_spec(
                 "(add CSV files to data_dir or $VZB_DATA_DIR)"
             )
     first, last = _date("start", start), _date("end", end)
-    for symbol in symbols:
-        key = (symbol, timeframe, data_dir, _version(catalog, symbol, sources[symbol]))
-        _check_range(key, start, end, first, last, index_cache)
+    if first is not None or last is not None:
+        for symbol in symbols:
+            key = (symbol, timeframe, data_dir, _version(catalog, symbol, sources[symbol]))
+            _check_range(key, start, end, first, last, index_cache)
     return {
-        "strategy": strat.name if strat.ref.startswith("vzb.") else strat.ref,
+        "strategy": strategy_ref(strat),
         "symbols": symbols,
         # a string as given: the workers' catalog reads "2019-10-16" as that whole day
         "start": start if first is None or isinstance(start, str) else first.isoformat(),
@@ -139,7 +151,7 @@ def backtest_spec(
 ) -> dict:
     """A checked backtest spec: :func:`market_spec` (``market``: its other arguments) plus
     the full, validated ``params``."""
-    from vzb.strategies import get_strategy
+    from vzb.strategies.registry import get_strategy
 
     spec = market_spec(strategy, symbols, **market)
     spec["params"] = plain_data(get_strategy(strategy).validate(params))
@@ -165,18 +177,18 @@ def sweep_spec(
     (``n_iter``): when none is given one is drawn here, and every later step (cutting
     units, combining them, resuming the task) draws the same sets from it.
 
-    >>> spec, sets = sweep_spec("volume_zone_breakout", {"volume_window": [10, 20]}, "BTC_USD")
-    >>> spec["n_sets"], [s["volume_window"] for s in sets]
-    (2, [10, 20])
+    >>> from vzb.strategies.registry import DEFAULT_STRATEGY as name, get_strategy
+    >>> first = next(iter(get_strategy(name).validate()))
+    >>> spec, sets = sweep_spec(name, {first: [1, 2]}, "BTC_USD", n_iter=1)
+    >>> spec["n_sets"], len(sets), isinstance(spec["seed"], int)
+    (1, 1, True)
     """
-    import numpy as np
-
     from vzb.engine import parameter_sets
 
     spec = market_spec(strategy, symbols, **market)
     grid = plain_data(dict(grid))
     if n_iter is not None and seed is None:
-        seed = int(np.random.SeedSequence().entropy % 2**32)
+        seed = secrets.randbits(32)
     sets = parameter_sets(spec["strategy"], grid, n_iter=n_iter, seed=seed)
     if not sets:
         raise ParameterError(f"grid={grid!r} gives no parameter sets; give each a value")
@@ -206,16 +218,34 @@ def units_spec(function: str, kwargs: Iterable[Mapping[str, Any]], description: 
     return {"function": function, "units": units, "description": description}
 
 
-def _date(name: str, value: Any):
-    """``value`` as a UTC Timestamp (naive dates are taken as UTC), or None."""
-    import pandas as pd
+def _date(name: str, value: Any) -> datetime | None:
+    """``value`` as a UTC datetime (naive dates are taken as UTC), or None.
 
+    ISO 8601 strings, ``datetime`` and ``date`` objects are read without pandas; anything
+    else (``"2019/10/16"``, numpy datetimes) as ``pandas.Timestamp`` reads it.
+
+    >>> _date("start", "2019-10-16 12:00"), _date("end", None)
+    (datetime.datetime(2019, 10, 16, 12, 0, tzinfo=datetime.timezone.utc), None)
+    """
     if value is None:
         return None
-    try:
-        stamp = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        stamp = pd.NaT
-    if stamp is pd.NaT:
-        raise ParameterError(f"{name}={value!r} is not a date; write it like '2021-01-31'")
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    stamp = None
+    if isinstance(value, datetime):
+        stamp = value
+    elif isinstance(value, date):
+        stamp = datetime(value.year, value.month, value.day)
+    elif isinstance(value, str):
+        try:
+            stamp = datetime.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    if stamp is None:
+        import pandas as pd
+
+        try:
+            stamp = pd.Timestamp(value)
+        except (ValueError, TypeError):
+            stamp = None
+        if stamp is None or stamp is pd.NaT:
+            raise ParameterError(f"{name}={value!r} is not a date; write it like '2021-01-31'")
+    return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)

@@ -1,28 +1,29 @@
 """The task store: every task's state, on disk, shared by every process on this machine.
 
 One :class:`diskcache.Cache` with no eviction holds plain-data records. Every state change
-is a compare-and-set inside ``cache.transact()``, so two processes (two notebooks, a
-runner and its workers) never overwrite each other's changes. Terminal states
-(``completed``, ``failed``, ``cancelled``) never change again: the first terminal write
-wins.
+is a compare-and-set inside ``cache.transact()`` (the changes themselves are the pure
+functions of :mod:`vzb.jobs.record`), so two processes (two notebooks, a runner and its
+workers) never overwrite each other's changes. Terminal states (``completed``,
+``failed``, ``cancelled``) never change again: the first terminal write wins.
 
 Keys in the cache:
 
 ``task:<id>``
-    the task record (a dict, see :data:`TASK_FIELDS`).
+    the task record (a plain dict of :data:`~vzb.jobs.record.TASK_FIELDS`; read as a
+    :class:`~vzb.jobs.record.TaskRecord`).
 ``unit:<id>:<index>``
     a finished work unit: where its output lies and a small summary.
 ``runner:<owner>``
-    a live runner: pid, host and heartbeat time (used to reap orphaned tasks).
+    a live runner: pid, host and heartbeat time (see :mod:`vzb.jobs.reaping`).
 ``version``
     a counter bumped by every write: poll it to learn cheaply that something changed.
 
 >>> import tempfile
 >>> store = TaskStore(tempfile.mkdtemp())
->>> record = store.create("backtest", {"strategy": "volume_zone_breakout"}, units_total=2)
->>> store.get(record["task_id"])["status"]
+>>> record = store.create("backtest", {"strategy": "my_strategy"}, units_total=2)
+>>> store.get(record.task_id)["status"]
 'queued'
->>> store.request_cancel(record["task_id"])["status"]
+>>> store.request_cancel(record.task_id).status
 'cancelled'
 >>> store.close()
 """
@@ -31,77 +32,22 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import time
-import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import diskcache
 
 from vzb.errors import TaskNotFound, TaskStateError
+from vzb.jobs import record as states
+from vzb.jobs.record import STATES, TERMINAL_STATES, TaskRecord, new_task_id
 
-__all__ = [
-    "ACTIVE_STATES",
-    "STATES",
-    "TASK_FIELDS",
-    "TERMINAL_STATES",
-    "TaskStore",
-    "error_record",
-    "new_task_id",
-]
-
-STATES = ("queued", "running", "completed", "failed", "cancelled")
-TERMINAL_STATES = frozenset({"completed", "failed", "cancelled"})
-ACTIVE_STATES = frozenset({"queued", "running"})
-
-#: The fields of a task record, in display order.
-TASK_FIELDS = (
-    "task_id",
-    "kind",
-    "spec",
-    "status",
-    "progress",
-    "message",
-    "units_done",
-    "units_total",
-    "created_at",
-    "started_at",
-    "finished_at",
-    "attempt",
-    "worker_pid",
-    "heartbeat_at",
-    "cancel_requested",
-    "result",
-    "error",
-    "owner",
-    "stop_reason",
-    "unit_progress",
-)
+# the states are the record's; kept importable from here, where readers look for them
+__all__ = ["STATES", "TERMINAL_STATES", "TaskStore"]
 
 _TASK = "task:"
 _UNIT = "unit:"
-_RUNNER = "runner:"
 _VERSION = "version"
-
-
-def new_task_id() -> str:
-    """Return a new task id: sortable by creation time, unique across processes.
-
-    >>> a, b = new_task_id(), new_task_id()
-    >>> a != b and len(a) == 20
-    True
-    """
-    return f"{time.time_ns() // 1_000_000:013x}-{uuid.uuid4().hex[:6]}"
-
-
-def error_record(kind: str, message: str, traceback: str = "") -> dict:
-    """A task's ``error``: plain data naming the exception type, its message and traceback.
-
-    >>> error_record("Cancelled", "Task cancelled by user")
-    {'type': 'Cancelled', 'message': 'Task cancelled by user', 'traceback': ''}
-    """
-    return {"type": kind, "message": message, "traceback": traceback}
 
 
 class TaskStore:
@@ -122,7 +68,7 @@ class TaskStore:
     --------
     >>> import tempfile
     >>> store = TaskStore(tempfile.mkdtemp())
-    >>> task = store.create("sweep", {"strategy": "volume_zone_breakout"}, units_total=4)
+    >>> task = store.create("sweep", {"strategy": "my_strategy"}, units_total=4)
     >>> [t["task_id"] for t in store.tasks(status="queued")] == [task["task_id"]]
     True
     >>> v = store.version
@@ -170,7 +116,7 @@ class TaskStore:
         return os.path.join(self.directory, "results", task_id)
 
     # -- reading --------------------------------------------------------------------------
-    def get(self, task_id: str) -> dict:
+    def get(self, task_id: str) -> TaskRecord:
         """Return the record of task ``task_id``.
 
         Raises
@@ -181,14 +127,14 @@ class TaskStore:
         record = self._cache.get(_TASK + str(task_id))
         if record is None:
             raise TaskNotFound(task_id)
-        return record
+        return TaskRecord.from_dict(record)
 
     def tasks(
         self,
         status: str | Iterable[str] | None = None,
         strategy: str | None = None,
         since: float | None = None,
-    ) -> list[dict]:
+    ) -> list[TaskRecord]:
         """Return task records, newest first, optionally filtered.
 
         Parameters
@@ -200,10 +146,8 @@ class TaskStore:
         since : float, optional
             Keep tasks created at or after this epoch time (seconds).
         """
-        if isinstance(status, str):
-            status = {status}
-        elif status is not None:
-            status = set(status)
+        if status is not None:
+            status = {status} if isinstance(status, str) else set(status)
         if status is not None and not status <= set(STATES):
             raise TaskStateError(
                 f"Unknown task status in status={sorted(status)!r}; use one of {list(STATES)}"
@@ -221,7 +165,7 @@ class TaskStore:
                 continue
             if since is not None and record["created_at"] < since:
                 continue
-            records.append(record)
+            records.append(TaskRecord.from_dict(record))
         records.sort(key=lambda r: (r["created_at"], r["task_id"]), reverse=True)
         return records
 
@@ -245,48 +189,30 @@ class TaskStore:
         owner: str | None = None,
         task_id: str | None = None,
         message: str = "queued",
-    ) -> dict:
+    ) -> TaskRecord:
         """Store a new queued task and return its record.
 
         ``spec`` must be plain data (dicts, lists, strings, numbers, None).
         """
         task_id = task_id or new_task_id()
-        record = {
-            "task_id": task_id,
-            "kind": kind,
-            "spec": dict(spec),
-            "status": "queued",
-            "progress": 0.0,
-            "message": message,
-            "units_done": 0,
-            "units_total": int(units_total),
-            "created_at": time.time(),
-            "started_at": None,
-            "finished_at": None,
-            "attempt": 0,
-            "worker_pid": None,
-            "heartbeat_at": None,
-            "cancel_requested": False,
-            "result": None,
-            "error": None,
-            "owner": owner,
-            "stop_reason": None,
-            "unit_progress": {},
-        }
+        record = states.new_record(
+            task_id, kind, spec, units_total=units_total, owner=owner, message=message
+        )
         with self._cache.transact(retry=True):
             if not self._cache.add(_TASK + task_id, record):
                 raise TaskStateError(f"Task {task_id} already exists; use a new task id")
             self._bump()
-        return record
+        return TaskRecord.from_dict(record)
 
     def _change(
-        self, task_id: str, change: Callable[[dict], bool], *, missing_ok: bool = False
-    ) -> dict | None:
+        self, task_id: str, change: Callable, *, missing_ok: bool = False, **arguments
+    ) -> TaskRecord | None:
         """Read-modify-write one task record in a transaction (the compare-and-set).
 
-        ``change(record)`` edits the record in place and returns True to write it, False
-        to leave the store untouched. Returns the record written, or None when nothing
-        was (``change`` said no, or the task is missing and ``missing_ok``).
+        ``change(record, **arguments)`` (one of the state changes of
+        :mod:`vzb.jobs.record`) edits the stored dict in place and returns True to write
+        it, False to leave the store untouched. Returns the record written, or None when
+        nothing was (``change`` said no, or the task is missing and ``missing_ok``).
         """
         key = _TASK + str(task_id)
         with self._cache.transact(retry=True):
@@ -295,71 +221,41 @@ class TaskStore:
                 if missing_ok:
                     return None
                 raise TaskNotFound(task_id)
-            if not change(record):
+            if not change(record, **arguments):
                 return None
             self._cache.set(key, record)
             self._bump()
-        return record
+        return TaskRecord.from_dict(record)
 
     def update(
         self, task_id: str, expect: Mapping[str, Any] | None = None, **fields
-    ) -> dict | None:
+    ) -> TaskRecord | None:
         """Compare-and-set: change ``fields`` only if the record matches ``expect``.
 
         Returns the new record, or None when a field differed from ``expect`` (nothing is
         written then). A terminal task never changes.
         """
 
-        def change(record: dict) -> bool:
-            if record["status"] in TERMINAL_STATES:
-                return False
-            if expect and any(record.get(k) != v for k, v in expect.items()):
-                return False
-            record.update(fields)
-            return True
+        return self._change(task_id, states.update, expect=expect, fields=fields)
 
-        return self._change(task_id, change)
-
-    def claim(self, task_id: str, owner: str) -> dict | None:
+    def claim(self, task_id: str, owner: str | None) -> TaskRecord | None:
         """Move a queued task owned by ``owner`` to running (attempt + 1), or return None."""
+        return self._change(task_id, states.claim, owner=owner)
 
-        def change(record: dict) -> bool:
-            if record["status"] != "queued" or record["owner"] != owner:
-                return False
-            now = time.time()
-            record.update(
-                status="running",
-                attempt=record["attempt"] + 1,
-                started_at=record["started_at"] or now,
-                heartbeat_at=now,
-                message="starting",
-            )
-            return True
-
-        return self._change(task_id, change)
-
-    def adopt(self, task_id: str, *, old_owner: str | None, attempt: int, owner: str, message: str):
+    def adopt(
+        self, task_id: str, *, old_owner: str | None, attempt: int, owner: str, message: str
+    ) -> TaskRecord | None:
         """Take over an orphaned task: new owner and attempt + 1 (fences the old workers).
 
         Only succeeds if the task is still active, owned by ``old_owner`` at ``attempt``.
         Returns the new record or None.
         """
+        return self._change(
+            task_id, states.adopt, old_owner=old_owner, attempt=attempt, owner=owner,
+            message=message,
+        )  # fmt: skip
 
-        def change(record: dict) -> bool:
-            if (
-                record["status"] not in ACTIVE_STATES
-                or record["owner"] != old_owner
-                or record["attempt"] != attempt
-            ):
-                return False
-            record.update(owner=owner, message=message, unit_progress={})
-            if record["status"] == "running":
-                record["attempt"] += 1
-            return True
-
-        return self._change(task_id, change)
-
-    def request_cancel(self, task_id: str, reason: str = "Task cancelled by user") -> dict:
+    def request_cancel(self, task_id: str, reason: str = "Task cancelled by user") -> TaskRecord:
         """Cancel a task: a queued task at once, a running task through its cancel flag.
 
         Returns the new record. A running task stops at its units' next checkpoint and
@@ -372,32 +268,8 @@ class TaskStore:
         TaskStateError
             The task already finished (completed, failed or cancelled).
         """
-        seen = {}
-
-        def change(record: dict) -> bool:
-            seen["record"] = record
-            status = record["status"]
-            if status in TERMINAL_STATES:
-                raise TaskStateError(
-                    f"Cannot cancel {status} task {task_id}. "
-                    "Only queued or running tasks can be cancelled."
-                )
-            if status == "queued":
-                record.update(
-                    status="cancelled",
-                    finished_at=time.time(),
-                    message=reason,
-                    cancel_requested=True,
-                    error=error_record("Cancelled", reason),
-                    unit_progress={},
-                )
-                return True
-            if record["cancel_requested"]:
-                return False  # asked already: the first reason stays
-            record.update(cancel_requested=True, stop_reason=reason, message="cancelling")
-            return True
-
-        return self._change(task_id, change) or seen["record"]
+        changed = self._change(task_id, states.cancel, reason=reason)
+        return changed or self.get(task_id)  # asked already: the first reason stays
 
     def finish(
         self,
@@ -408,7 +280,7 @@ class TaskStore:
         result: Mapping | None = None,
         error: Mapping | None = None,
         message: str | None = None,
-    ) -> dict | None:
+    ) -> TaskRecord | None:
         """Write a terminal state, if the task is still active (first terminal write wins).
 
         ``attempt`` fences the write: it is dropped if the task moved on to another
@@ -416,35 +288,10 @@ class TaskStore:
         instead, so a successful ``request_cancel`` always ends in ``cancelled``.
         Returns the final record, or None when the write was dropped.
         """
-        if status not in TERMINAL_STATES:
-            raise TaskStateError(f"finish() takes a terminal status, not {status!r}")
-
-        def change(record: dict) -> bool:
-            if record["status"] in TERMINAL_STATES:
-                return False
-            if attempt is not None and record["attempt"] != attempt:
-                return False
-            final, outcome, problem, text = status, result, error, message
-            if final == "completed" and record["cancel_requested"]:
-                text = record["stop_reason"] or "Task cancelled by user"
-                final, outcome, problem = "cancelled", None, error_record("Cancelled", text)
-            now = time.time()
-            record.update(
-                status=final,
-                finished_at=now,
-                heartbeat_at=now,
-                result=dict(outcome) if outcome is not None else None,
-                error=dict(problem) if problem is not None else None,
-                unit_progress={},
-            )
-            if final == "completed":
-                record["progress"] = 1.0
-                record["message"] = text or "completed"
-            else:
-                record["message"] = text or (problem or {}).get("message") or final
-            return True
-
-        return self._change(task_id, change)
+        return self._change(
+            task_id, states.finish, status=status, attempt=attempt, result=result,
+            error=error, message=message,
+        )  # fmt: skip
 
     def report(
         self,
@@ -454,30 +301,22 @@ class TaskStore:
         fraction: float,
         message: str | None = None,
         pid: int | None = None,
-    ) -> dict | None:
+    ) -> TaskRecord | None:
         """A worker's heartbeat and progress for one unit, fenced by ``attempt``.
 
-        Returns the new record, or None when the write was stale (task finished, or
-        another attempt owns it): the worker should stop then.
+        ``pid``: the worker process running the unit (kept per unit in ``unit_pids``:
+        the runner kills exactly those when a unit ignores a stop). Returns the new
+        record, or None when the write was stale (task finished, or another attempt
+        owns it): the worker should stop then.
         """
-
-        def change(record: dict) -> bool:
-            if record["status"] != "running" or record["attempt"] != attempt:
-                return False
-            progress = dict(record["unit_progress"])
-            progress[str(unit)] = min(max(float(fraction), 0.0), 1.0)
-            _set_progress(record, progress)
-            if pid is not None:
-                record["worker_pid"] = pid
-            if message is not None and not record["cancel_requested"]:
-                record["message"] = message
-            return True
-
-        return self._change(task_id, change, missing_ok=True)
+        return self._change(
+            task_id, states.report, True, attempt=attempt, unit=unit, fraction=fraction,
+            message=message, pid=pid,
+        )  # fmt: skip
 
     def finish_unit(
         self, task_id: str, attempt: int, unit: int, output: Mapping[str, Any]
-    ) -> dict | None:
+    ) -> TaskRecord | None:
         """Record a finished unit (its output paths and summary), fenced by ``attempt``.
 
         Returns the new task record, or None when the write was stale.
@@ -485,63 +324,18 @@ class TaskStore:
         unit_key = f"{_UNIT}{task_id}:{unit}"
 
         def change(record: dict) -> bool:
-            if record["status"] != "running" or record["attempt"] != attempt:
+            first = self._cache.get(unit_key) is None  # in the same transaction
+            if not states.finish_unit(record, attempt, unit, first):
                 return False
-            progress = dict(record["unit_progress"])
-            progress.pop(str(unit), None)
-            if self._cache.get(unit_key) is None:  # in the same transaction
+            if first:
                 self._cache.set(unit_key, dict(output, attempt=attempt))
-                record["units_done"] += 1
-            _set_progress(record, progress)
-            if not record["cancel_requested"]:
-                record["message"] = f"{record['units_done']}/{record['units_total']} units done"
             return True
 
         return self._change(task_id, change, missing_ok=True)
 
     def should_stop(self, task_id: str, attempt: int) -> str | None:
         """Why a unit of ``task_id`` at ``attempt`` should stop now, or None to go on."""
-        record = self._cache.get(_TASK + task_id)
-        if record is None:
-            return f"Task not found: {task_id}"
-        if record["status"] != "running":
-            return f"task is {record['status']}"
-        if record["attempt"] != attempt:
-            return f"attempt {attempt} was superseded by attempt {record['attempt']}"
-        if record["cancel_requested"] or record["stop_reason"]:
-            return record["stop_reason"] or "Task cancelled by user"
-        return None
-
-    # -- runners --------------------------------------------------------------------------
-    def register_runner(self, owner: str, pid: int | None = None) -> None:
-        """Record that runner ``owner`` is alive (call again as a heartbeat)."""
-        self._cache.set(
-            _RUNNER + owner,
-            {"pid": pid or os.getpid(), "host": socket.gethostname(), "heartbeat_at": time.time()},
-        )
-
-    def unregister_runner(self, owner: str) -> None:
-        """Forget runner ``owner`` (its remaining tasks become orphans to reap)."""
-        self._cache.delete(_RUNNER + owner)
-        self._bump()
-
-    def runner_alive(self, owner: str | None, stale_after: float = 60.0) -> bool:
-        """Whether runner ``owner`` still runs: registered, its process alive, heartbeat fresh."""
-        if owner is None:
-            return False
-        info = self._cache.get(_RUNNER + owner)
-        if info is None:
-            return False
-        if time.time() - info["heartbeat_at"] > stale_after:
-            return False
-        if info["host"] == socket.gethostname():
-            try:
-                os.kill(info["pid"], 0)
-            except ProcessLookupError:
-                return False
-            except PermissionError:
-                return True
-        return True
+        return states.stop_reason(self._cache.get(_TASK + task_id), task_id, attempt)
 
     # -- housekeeping ---------------------------------------------------------------------
     def purge(
@@ -568,12 +362,9 @@ class TaskStore:
         --------
         >>> import tempfile
         >>> store = TaskStore(tempfile.mkdtemp())
-        >>> t = store.create("backtest", {}, units_total=1)
-        >>> _ = store.request_cancel(t["task_id"])
-        >>> store.purge()
-        1
-        >>> store.tasks()
-        []
+        >>> _ = store.request_cancel(store.create("backtest", {}, units_total=1).task_id)
+        >>> store.purge(), store.tasks()
+        (1, [])
         """
         wanted = set(
             TERMINAL_STATES if status is None else ([status] if isinstance(status, str) else status)
@@ -595,11 +386,3 @@ class TaskStore:
             shutil.rmtree(self.result_dir(task_id), ignore_errors=True)
             removed += 1
         return removed
-
-
-def _set_progress(record: dict, unit_progress: dict) -> None:
-    """Progress = (finished units + fractions of running ones) / units; a heartbeat too."""
-    record["unit_progress"] = unit_progress
-    total = max(record["units_total"], 1)
-    record["progress"] = min((record["units_done"] + sum(unit_progress.values())) / total, 1.0)
-    record["heartbeat_at"] = time.time()

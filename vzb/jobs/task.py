@@ -10,12 +10,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from vzb.jobs.record import TaskRecord
     from vzb.jobs.runner import JobRunner
 
 __all__ = ["TASK_COLUMNS", "Task", "task_table"]
@@ -51,26 +52,26 @@ class Task:
         self.task_id = task_id
 
     def __repr__(self) -> str:
-        record = self.runner.store.get(self.task_id)
+        r = self.runner.store.get(self.task_id)
         return (
-            f"<Task {self.task_id} {record['kind']} {record['status']} "
-            f"{record['progress']:.0%} ({record['units_done']}/{record['units_total']} units)>"
+            f"<Task {self.task_id} {r.kind} {r.status} {r.progress:.0%} "
+            f"({r.units_done}/{r.units_total} units)>"
         )
 
-    def status(self) -> dict:
+    def status(self) -> TaskRecord:
         """The task record (see :meth:`JobRunner.status`)."""
         return self.runner.status(self.task_id)
 
     @property
     def progress(self) -> float:
         """Fraction done, 0..1."""
-        return self.runner.store.get(self.task_id)["progress"]
+        return self.runner.store.get(self.task_id).progress
 
-    def cancel(self, reason: str = "Task cancelled by user") -> dict:
+    def cancel(self, reason: str = "Task cancelled by user") -> TaskRecord:
         """Cancel this task (see :meth:`JobRunner.cancel`)."""
         return self.runner.cancel(self.task_id, reason=reason)
 
-    def wait(self, timeout: float | None = None) -> dict:
+    def wait(self, timeout: float | None = None) -> TaskRecord:
         """Wait until the task finishes (see :meth:`JobRunner.wait`)."""
         return self.runner.wait(self.task_id, timeout=timeout)
 
@@ -79,7 +80,7 @@ class Task:
         return self.runner.result(self.task_id, timeout=timeout)
 
 
-def task_table(records: Iterable[dict]) -> pd.DataFrame:
+def task_table(records: Iterable[Mapping]) -> pd.DataFrame:
     """Task records as a DataFrame: one row each, :data:`TASK_COLUMNS`, times in UTC.
 
     >>> task_table([]).columns[:4].tolist()
