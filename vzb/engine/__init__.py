@@ -7,7 +7,7 @@ True
 """
 
 from vzb.engine.backtest import backtest, candles_fingerprint
-from vzb.engine.combine import combine
+from vzb.engine.combine import chain, combine
 from vzb.engine.nb import EXIT_REASONS, POSITION_DTYPE
 from vzb.engine.options import DEFAULT_OPTIONS, validate_options
 from vzb.engine.result import BacktestResult
@@ -23,6 +23,7 @@ __all__ = [
     "BacktestResult",
     "backtest",
     "candles_fingerprint",
+    "chain",
     "combine",
     "merge_sweep_parts",
     "parameter_sets",

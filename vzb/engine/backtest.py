@@ -111,6 +111,7 @@ def _backtest_one(
     symbol: str,
     checkpoint: Checkpoint | None,
     fraction: tuple[float, float] = (0.0, 1.0),
+    warmup: pd.DataFrame | None = None,
 ) -> BacktestResult:
     started = time.perf_counter()
     arrays = candle_arrays(candles, symbol=symbol)  # checks index order and finite values
@@ -118,9 +119,15 @@ def _backtest_one(
     if n == 0:
         raise CandleError(f"candles for {symbol!r} are empty; load a date range with candles")
     index = candles.index
+    seen = arrays
+    if warmup is not None and len(warmup):  # history for the look-back, never traded
+        seen = candle_arrays(pd.concat([warmup, candles]), symbol=symbol)
     signals, indicators = strategy.run(
-        arrays, params, indicators=True, checkpoint=_scaled(checkpoint, *fraction)
+        seen, params, indicators=True, checkpoint=_scaled(checkpoint, *fraction)
     )
+    if seen is not arrays:
+        signals = signals[-n:]
+        indicators = {name: values[-n:] for name, values in indicators.items()}
     hold = strategy.hold(params)
     o, h, lo, c, _ = arrays
     bpy, days = series_facts(index)
@@ -156,6 +163,7 @@ def backtest(
     params: Mapping[str, Any] | None = None,
     *,
     checkpoint: Checkpoint | None = None,
+    warmup: pd.DataFrame | Mapping[str, pd.DataFrame] | None = None,
     **options: Any,
 ) -> BacktestResult:
     """Backtest a strategy on candles; see the module docstring for the accounting.
@@ -172,6 +180,11 @@ def backtest(
     checkpoint : callable, optional
         ``checkpoint(fraction_done)`` is called between kernel chunks and between symbols;
         an exception it raises stops the backtest and propagates (cooperative cancel).
+    warmup : DataFrame or mapping of symbol -> DataFrame, optional
+        Candles right before ``candles``, used only for the strategy's look-back (its
+        signals and indicators on the first bars); nothing is traded in them and the
+        account starts flat at the first bar of ``candles``. A walk-forward's test
+        windows use the history before them this way.
     **options
         Engine options: ``fill`` (``"next_open"``, the default, or ``"close"``), ``fees``,
         ``slippage``, ``cash``, ``size``, ``stop_loss``, ``take_profit``; defaults and
@@ -204,10 +217,18 @@ def backtest(
     strat = get_strategy(strategy)
     full = strat.validate(params)
     frames = symbol_frames(candles)
+    if warmup is None:
+        history = {}
+    elif isinstance(warmup, Mapping):
+        history = symbol_frames(warmup)
+    else:  # one frame goes with the one frame of candles, whatever its attrs say
+        history = dict.fromkeys(frames, warmup)
     results = {}
     for k, (symbol, frame) in enumerate(frames.items()):
         frac = (k / len(frames), (k + 1) / len(frames))
-        results[symbol] = _backtest_one(frame, strat, full, options, symbol, checkpoint, frac)
+        results[symbol] = _backtest_one(
+            frame, strat, full, options, symbol, checkpoint, frac, history.get(symbol)
+        )
         if checkpoint is not None and k + 1 < len(frames):
             checkpoint((k + 1) / len(frames))
     if isinstance(candles, Mapping):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -18,7 +19,7 @@ from vzb.engine.stats import series_facts, stats_series
 from vzb.engine.stats_nb import N_STATS, STAT_INDEX, stats_nb
 from vzb.errors import ParameterError
 
-__all__ = ["combine"]
+__all__ = ["chain", "combine"]
 
 #: position columns that scale with the cash of a sleeve
 _MONEY_COLUMNS = ("quantity", "entry_fee", "exit_fee", "gross_pnl", "net_pnl")
@@ -87,24 +88,25 @@ def combine(results: Mapping[str, BacktestResult], *, cash: float | None = None)
     positions = pd.concat(frames, ignore_index=True)
     positions = positions.sort_values(["entry_time", "symbol"], kind="stable")
     positions = positions.reset_index(drop=True)
-    records = np.zeros(len(positions), dtype=POSITION_DTYPE)
-    for column in ("entry_fee", "exit_fee", "net_pnl", "return"):
-        records[column] = positions[column].to_numpy()
     total_signals = sum(r.total_signals for _, r in items)
-    values = np.empty(N_STATS)
     buy_hold = np.mean([float(r.stats["Buy & Hold Return [%]"]) for _, r in items]) / 100.0
-    bpy, days = series_facts(index)
     options = {**first.options, "cash": total_cash}
-    opts = kernel_options(options, buy_hold=buy_hold, bars_per_year=bpy, days=days)
-    stats_nb(equity, records, len(records), total_signals, opts, values)
-    values[STAT_INDEX["Exposure Time [%]"]] = 100.0 * exposed.mean()
-    _pool_signal_study(values, [r.stats for _, r in items])
+    stats = _portfolio_stats(
+        equity,
+        index,
+        positions,
+        total_signals,
+        options,
+        buy_hold=buy_hold,
+        exposure=100.0 * exposed.mean(),
+        parts=[r.stats for _, r in items],
+    )
     fingerprint = hashlib.sha256(
         "".join(f"{s}:{r.fingerprint}" for s, r in items).encode()
     ).hexdigest()
     elapsed = sum(r.execution_time for _, r in items) + time.perf_counter() - started
     return BacktestResult(
-        stats=stats_series(values, index),
+        stats=stats,
         positions=positions,
         equity=pd.Series(equity, index=index, name="equity"),
         signals=pd.DataFrame(signals, index=index),
@@ -120,6 +122,98 @@ def combine(results: Mapping[str, BacktestResult], *, cash: float | None = None)
         run_id=uuid.uuid4().hex,
         vzb_version=__version__,
         per_symbol=dict(items),
+    )
+
+
+def _portfolio_stats(
+    equity: np.ndarray,
+    index: pd.Index,
+    positions: pd.DataFrame,
+    total_signals: int,
+    options: dict,
+    *,
+    buy_hold: float,
+    exposure: float,
+    parts: list[pd.Series],
+) -> pd.Series:
+    """Stats of an equity curve built from ``parts`` (results whose stats are given):
+    the kernel's stats of the curve and positions, with Buy & Hold (a fraction), the
+    Exposure and the pooled signal study of the parts written by name."""
+    records = np.zeros(len(positions), dtype=POSITION_DTYPE)
+    for column in ("entry_fee", "exit_fee", "net_pnl", "return"):
+        records[column] = positions[column].to_numpy()
+    bpy, days = series_facts(index)
+    opts = kernel_options(options, buy_hold=buy_hold, bars_per_year=bpy, days=days)
+    values = np.empty(N_STATS)
+    stats_nb(equity, records, len(records), total_signals, opts, values)
+    values[STAT_INDEX["Exposure Time [%]"]] = exposure
+    _pool_signal_study(values, parts)
+    return stats_series(values, index)
+
+
+def chain(results: Sequence[BacktestResult]) -> BacktestResult:
+    """Results of consecutive periods (each starting flat, with the cash the one before
+    ended with) -> one result over all of them, as a walk-forward's test windows.
+
+    The equity is the results' curves one after another; positions are concatenated.
+    Stats are computed on that equity (from the first result's initial cash), except:
+    Buy & Hold compounds the periods' buy-and-hold returns; Exposure is the share of all
+    bars with a position open; the signal study pools the periods as :func:`combine`
+    pools symbols.
+
+    Examples
+    --------
+    >>> import vzb
+    >>> candles = vzb.load_sample("BTC_USD")
+    >>> first = vzb.backtest(candles.iloc[:900])
+    >>> second = vzb.backtest(candles.iloc[900:], cash=first.equity.iloc[-1])
+    >>> whole = chain([first, second])
+    >>> len(whole.equity) == len(candles), len(whole.positions) == len(first.positions) + len(
+    ...     second.positions)
+    (True, True)
+    """
+    if not results:
+        raise ParameterError("chain() needs at least one result")
+    started = time.perf_counter()
+    first = results[0]
+    for before, after in itertools.pairwise(results):
+        if not before.equity.index[-1] < after.equity.index[0]:
+            raise ParameterError(
+                f"chain() needs results in time order without overlap: one ends at "
+                f"{before.equity.index[-1]} and the next starts at {after.equity.index[0]}"
+            )
+    equity = pd.concat([r.equity for r in results])
+    positions = pd.concat([r.positions for r in results], ignore_index=True)
+    bars = np.array([len(r.equity) for r in results], dtype=float)
+    exposure = float(np.sum([float(r.stats["Exposure Time [%]"]) for r in results] * bars))
+    buy_hold = float(np.prod([1 + float(r.stats["Buy & Hold Return [%]"]) / 100 for r in results]))
+    stats = _portfolio_stats(
+        equity.to_numpy(),
+        equity.index,
+        positions,
+        sum(r.total_signals for r in results),
+        first.options,
+        buy_hold=buy_hold - 1.0,
+        exposure=exposure / bars.sum(),
+        parts=[r.stats for r in results],
+    )
+    pieces = {name: [getattr(r, name) for r in results] for name in ("signals", "indicators")}
+    return BacktestResult(
+        stats=stats,
+        positions=positions,
+        equity=equity.rename("equity"),
+        signals=pd.concat(pieces["signals"]),
+        indicators=pd.concat(pieces["indicators"]),
+        candles=None,
+        strategy=first.strategy,
+        params=first.params,
+        symbols=first.symbols,
+        total_signals=sum(r.total_signals for r in results),
+        execution_time=sum(r.execution_time for r in results) + time.perf_counter() - started,
+        options=first.options,
+        fingerprint=hashlib.sha256("".join(r.fingerprint for r in results).encode()).hexdigest(),
+        run_id=uuid.uuid4().hex,
+        vzb_version=__version__,
     )
 
 
