@@ -310,7 +310,7 @@ class TaskStore:
         owns it): the worker should stop then.
         """
         return self._change(
-            task_id, states.report, True, attempt=attempt, unit=unit, fraction=fraction,
+            task_id, states.report, missing_ok=True, attempt=attempt, unit=unit, fraction=fraction,
             message=message, pid=pid,
         )  # fmt: skip
 
