@@ -26,10 +26,13 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from vzb.errors import ParameterError, VzbError
 from vzb.jobs.store import STATES, TERMINAL_STATES
+
+if TYPE_CHECKING:  # pragma: no cover
+    from vzb.strategies import Strategy
 
 __all__ = ["demo_grid", "main", "progress_line"]
 
@@ -81,7 +84,7 @@ def _follow(runner, task_id: str, out: TextIO, timeout: float | None = None) -> 
         return runner.wait(task_id, timeout=30)
 
 
-def demo_grid(strategy) -> dict[str, list]:
+def demo_grid(strategy: Strategy) -> dict[str, list]:
     """A small grid for the demo sweep: half, once and twice the default of the strategy's
     first two numeric parameters with a non-zero default (values it does not allow left out).
 
