@@ -99,10 +99,13 @@ def test_only_the_strategies_name_the_builtins():
     assert not wrong, "built-in strategies named outside their modules:\n" + "\n".join(wrong)
 
 
-def test_checking_a_strategys_parameters_loads_neither_numba_nor_pandas():
+def test_checking_parameters_grids_and_options_loads_neither_numba_nor_pandas():
     code = (
         "import sys; from vzb.strategies import get_strategy, list_strategies\n"
+        "from vzb.engine import parameter_sets, validate_options\n"
         "for name in list_strategies(): get_strategy(name).validate({})\n"
+        "parameter_sets(list_strategies()[0], {'volume_window': [10, 20]})\n"
+        "validate_options(fees=0.001, stop_loss=0.05)\n"
         "print(sorted({'numba', 'pandas', 'numpy'} & set(sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

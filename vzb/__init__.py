@@ -48,6 +48,8 @@ _API = {
     "backtest": "vzb.engine",
     "BacktestResult": "vzb.engine",
     "sweep": "vzb.engine",
+    # analysis
+    "walk_forward": "vzb.analysis",
     # jobs
     "JobRunner": "vzb.jobs",
     "TaskStore": "vzb.jobs",
@@ -81,6 +83,7 @@ __all__ = [  # written out (not ``[*_API]``) so that linters and readers see the
     "sweep",
     "synthetic_candles",
     "validate_candles",
+    "walk_forward",
 ]
 
 
@@ -132,6 +135,7 @@ _register_display_hooks()
 
 
 if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers
+    from vzb.analysis import walk_forward
     from vzb.data import (
         from_bithumb,
         from_ccxt,

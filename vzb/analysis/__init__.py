@@ -1,7 +1,8 @@
-"""What people read off results: best parameter sets, heatmap tables, position statistics.
+"""What people read off results: best parameter sets, heatmap tables, position statistics,
+walk-forward optimisation and the overfitting statistics (deflated Sharpe ratio, PBO).
 
 Plain functions on pandas objects, no widgets: notebooks, the widgets and scripts all
-import them from here.
+import them from here. The walk-forward and overfitting names load on first use.
 
 >>> import pandas as pd
 >>> import vzb.analysis as analysis
@@ -24,13 +25,45 @@ from vzb.analysis.sweeps import (
     varying_parameters,
 )
 
+# name -> module of vzb.analysis, loaded on first use (they bring the engine and numba)
+_LAZY = {
+    "Fold": "folds",
+    "split_folds": "folds",
+    "OverfittingResult": "overfitting",
+    "backtest_overfitting": "overfitting",
+    "deflated_sharpe": "overfitting",
+    "expected_max_sharpe": "overfitting",
+    "WalkForwardResult": "walk_forward",
+    "choose_best": "walk_forward",
+    "walk_forward": "walk_forward",
+}
+
 __all__ = [
     "LOWER_IS_BETTER",
+    "Fold",
+    "OverfittingResult",
+    "WalkForwardResult",
+    "backtest_overfitting",
     "best_sets",
+    "choose_best",
+    "deflated_sharpe",
+    "expected_max_sharpe",
     "heatmap_table",
     "lower_is_better",
     "parameter_columns",
     "position_stats",
+    "split_folds",
     "stat_columns",
     "varying_parameters",
+    "walk_forward",
 ]
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'vzb.analysis' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"vzb.analysis.{_LAZY[name]}"), name)
+    globals()[name] = value
+    return value

@@ -4,15 +4,35 @@
 >>> result = vzb.backtest(vzb.load_sample("BTC_USD"), fees=0.0005)
 >>> result.stats["# Trades"] > 0
 True
+
+Names load on first use, so planning a sweep (:mod:`vzb.engine.plan`, checking options)
+imports no numba: the job layer checks a request without compiling anything.
 """
 
-from vzb.engine.backtest import backtest, candles_fingerprint
-from vzb.engine.combine import chain, combine
-from vzb.engine.nb import EXIT_REASONS, POSITION_DTYPE
-from vzb.engine.options import DEFAULT_OPTIONS, validate_options
-from vzb.engine.result import BacktestResult
-from vzb.engine.stats import COUNT_STATS, STAT_NAMES
-from vzb.engine.sweep import merge_sweep_parts, parameter_sets, sweep, sweep_stats
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+# public name -> module of vzb.engine that defines it
+_API = {
+    "COUNT_STATS": "stats",
+    "DEFAULT_OPTIONS": "options",
+    "EXIT_REASONS": "nb",
+    "POSITION_DTYPE": "nb",
+    "STAT_NAMES": "stats_nb",
+    "BacktestResult": "result",
+    "backtest": "backtest",
+    "candles_fingerprint": "backtest",
+    "chain": "combine",
+    "combine": "combine",
+    "merge_sweep_parts": "sweep",
+    "parameter_sets": "plan",
+    "sweep": "sweep",
+    "sweep_sets": "sweep",
+    "sweep_stats": "sweep",
+    "validate_options": "options",
+}
 
 __all__ = [
     "COUNT_STATS",
@@ -28,6 +48,33 @@ __all__ = [
     "merge_sweep_parts",
     "parameter_sets",
     "sweep",
+    "sweep_sets",
     "sweep_stats",
     "validate_options",
 ]
+
+
+def __getattr__(name: str):
+    try:
+        module = _API[name]
+    except KeyError:
+        raise AttributeError(f"module 'vzb.engine' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(f"vzb.engine.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers
+    from vzb.engine.backtest import backtest, candles_fingerprint
+    from vzb.engine.combine import chain, combine
+    from vzb.engine.nb import EXIT_REASONS, POSITION_DTYPE
+    from vzb.engine.options import DEFAULT_OPTIONS, validate_options
+    from vzb.engine.plan import parameter_sets
+    from vzb.engine.result import BacktestResult
+    from vzb.engine.stats import COUNT_STATS
+    from vzb.engine.stats_nb import STAT_NAMES
+    from vzb.engine.sweep import merge_sweep_parts, sweep, sweep_sets, sweep_stats

@@ -207,7 +207,7 @@ def chain(results: Sequence[BacktestResult]) -> BacktestResult:
         candles=None,
         strategy=first.strategy,
         params=first.params,
-        symbols=first.symbols,
+        symbols=list(dict.fromkeys(s for r in results for s in r.symbols)),
         total_signals=sum(r.total_signals for r in results),
         execution_time=sum(r.execution_time for r in results) + time.perf_counter() - started,
         options=first.options,

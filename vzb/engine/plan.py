@@ -1,4 +1,4 @@
-"""Sweep planning: parameter sets -> groups that share work -> units for workers.
+"""Sweep planning: a grid -> parameter sets -> groups that share work -> units for workers.
 
 Pure Python over the strategy contract (no numba, no pandas), so the job layer can plan
 a task the moment it is submitted. Sets with equal :meth:`Strategy.share_key` share one
@@ -15,13 +15,16 @@ precomputed state in the engine (the breakout's volume profile); their cost per 
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from vzb.errors import ParameterError
 from vzb.strategies.contract import Strategy
+from vzb.strategies.registry import get_strategy
 
-__all__ = ["MIN_UNIT_WORK", "SHORTEST", "share_groups", "sweep_units"]
+__all__ = ["MIN_UNIT_WORK", "SHORTEST", "parameter_sets", "share_groups", "sweep_units"]
 
 #: Runs (one parameter set on one symbol of daily candles) in the smallest sweep unit:
 #: about 0.25 s of work, enough that a unit's fixed cost (saving its table, a few store
@@ -106,3 +109,84 @@ def sweep_units(
         units.append(order[start:end])
         start = end
     return units
+
+
+def parameter_sets(
+    strategy: str | Strategy,
+    grid: Mapping[str, Any],
+    *,
+    n_iter: int | None = None,
+    seed: int | None = None,
+) -> list[dict[str, Any]]:
+    """Validated parameter sets from a grid: all combinations, or ``n_iter`` of them.
+
+    Parameters
+    ----------
+    strategy : str or Strategy
+    grid : mapping
+        Parameter name -> a value or a list of values. Parameters not named take their
+        defaults. Every value is validated first.
+    n_iter : int, optional
+        Draw this many distinct combinations at random (without replacement) instead of
+        the full grid; with ``n_iter`` >= the grid size, the full grid.
+    seed : int, optional
+        Seed of the draw: the same seed gives the same sets in the same order.
+
+    Returns
+    -------
+    list of dict
+        Full parameter dicts (defaults filled in), grid order (last name varies fastest).
+
+    Examples
+    --------
+    >>> from vzb.strategies import DEFAULT_STRATEGY
+    >>> sets = parameter_sets(DEFAULT_STRATEGY, {"volume_window": [10, 20], "num_bins": 10})
+    >>> [(s["volume_window"], s["num_bins"]) for s in sets]
+    [(10, 10), (20, 10)]
+    >>> grid = {"volume_window": range(5, 50)}
+    >>> len(parameter_sets(DEFAULT_STRATEGY, grid, n_iter=5, seed=1))
+    5
+    """
+    strat = get_strategy(strategy)
+    if not isinstance(grid, Mapping):
+        raise ParameterError(f"grid must be a mapping of parameter -> values, not {type(grid)}")
+    names = list(grid)
+    axes = []
+    for name in names:
+        values = grid[name]
+        if isinstance(values, str) or not _is_listlike(values):
+            values = [values]
+        values = list(values)
+        if not values:
+            raise ParameterError(f"grid[{name!r}] is empty; give at least one value")
+        axes.append([strat.validate({name: v})[name] for v in values])
+    sizes = [len(a) for a in axes]
+    total = math.prod(sizes)
+    if n_iter is None or n_iter >= total:
+        combos = itertools.product(*axes)
+    else:
+        if n_iter < 1:
+            raise ParameterError(f"n_iter={n_iter} must be >= 1")
+        import numpy as np  # only for a random draw
+
+        rng = np.random.default_rng(seed)
+        picks = rng.choice(total, size=n_iter, replace=False)
+        combos = (_decode(int(p), axes, sizes) for p in picks)
+    defaults = strat.defaults
+    return [{**defaults, **dict(zip(names, combo, strict=True))} for combo in combos]
+
+
+def _decode(position: int, axes: list[list[Any]], sizes: list[int]) -> tuple[Any, ...]:
+    """The grid combination at ``position`` (last axis fastest)."""
+    out = []
+    for axis, size in zip(reversed(axes), reversed(sizes), strict=True):
+        position, k = divmod(position, size)
+        out.append(axis[k])
+    return tuple(reversed(out))
+
+
+def _is_listlike(values: Any) -> bool:
+    """A sequence, range or numpy array (checked without importing numpy)."""
+    return isinstance(values, Sequence | range) or (
+        type(values).__module__ == "numpy" and (getattr(values, "ndim", 0) >= 1)
+    )

@@ -13,7 +13,6 @@ equals the stats of :func:`vzb.backtest` with the same parameters and options.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -23,90 +22,25 @@ import pandas as pd
 from vzb.data.arrays import candle_arrays, symbol_frames
 from vzb.engine.nb import sweep_signals_nb
 from vzb.engine.options import kernel_options, validate_options
-from vzb.engine.plan import share_groups, sweep_units
+from vzb.engine.plan import parameter_sets, share_groups, sweep_units
 from vzb.engine.stats import COUNT_STATS, series_facts
 from vzb.engine.stats_nb import N_STATS, STAT_NAMES
-from vzb.errors import CandleError, ParameterError
+from vzb.errors import CandleError
 from vzb.strategies.contract import Strategy
 from vzb.strategies.registry import get_strategy, strategy_ref
 
-__all__ = ["SIGNAL_BLOCK", "merge_sweep_parts", "parameter_sets", "sweep", "sweep_stats"]
+__all__ = [
+    "SIGNAL_BLOCK",
+    "merge_sweep_parts",
+    "parameter_sets",
+    "sweep",
+    "sweep_sets",
+    "sweep_stats",
+]
 
 Checkpoint = Callable[[float], None]
 #: distinct signal sets resolved at once (a block of ``SIGNAL_BLOCK x bars`` bools)
 SIGNAL_BLOCK = 64
-
-
-def parameter_sets(
-    strategy: str | Strategy,
-    grid: Mapping[str, Any],
-    *,
-    n_iter: int | None = None,
-    seed: int | None = None,
-) -> list[dict[str, Any]]:
-    """Validated parameter sets from a grid: all combinations, or ``n_iter`` of them.
-
-    Parameters
-    ----------
-    strategy : str or Strategy
-    grid : mapping
-        Parameter name -> a value or a list of values. Parameters not named take their
-        defaults. Every value is validated first.
-    n_iter : int, optional
-        Draw this many distinct combinations at random (without replacement) instead of
-        the full grid; with ``n_iter`` >= the grid size, the full grid.
-    seed : int, optional
-        Seed of the draw: the same seed gives the same sets in the same order.
-
-    Returns
-    -------
-    list of dict
-        Full parameter dicts (defaults filled in), grid order (last name varies fastest).
-
-    Examples
-    --------
-    >>> from vzb.strategies import DEFAULT_STRATEGY
-    >>> sets = parameter_sets(DEFAULT_STRATEGY, {"volume_window": [10, 20], "num_bins": 10})
-    >>> [(s["volume_window"], s["num_bins"]) for s in sets]
-    [(10, 10), (20, 10)]
-    >>> grid = {"volume_window": range(5, 50)}
-    >>> len(parameter_sets(DEFAULT_STRATEGY, grid, n_iter=5, seed=1))
-    5
-    """
-    strat = get_strategy(strategy)
-    if not isinstance(grid, Mapping):
-        raise ParameterError(f"grid must be a mapping of parameter -> values, not {type(grid)}")
-    names = list(grid)
-    axes = []
-    for name in names:
-        values = grid[name]
-        if isinstance(values, str) or not isinstance(values, Sequence | range | np.ndarray):
-            values = [values]
-        values = list(values)
-        if not values:
-            raise ParameterError(f"grid[{name!r}] is empty; give at least one value")
-        axes.append([strat.validate({name: v})[name] for v in values])
-    sizes = [len(a) for a in axes]
-    total = int(np.prod(sizes, dtype=np.float64)) if axes else 1
-    if n_iter is None or n_iter >= total:
-        combos = itertools.product(*axes)
-    else:
-        if n_iter < 1:
-            raise ParameterError(f"n_iter={n_iter} must be >= 1")
-        rng = np.random.default_rng(seed)
-        picks = rng.choice(total, size=n_iter, replace=False)
-        combos = (_decode(int(p), axes, sizes) for p in picks)
-    defaults = strat.defaults
-    return [{**defaults, **dict(zip(names, combo, strict=True))} for combo in combos]
-
-
-def _decode(position: int, axes: list[list[Any]], sizes: list[int]) -> tuple[Any, ...]:
-    """The grid combination at ``position`` (last axis fastest)."""
-    out = []
-    for axis, size in zip(reversed(axes), reversed(sizes), strict=True):
-        position, k = divmod(position, size)
-        out.append(axis[k])
-    return tuple(reversed(out))
 
 
 def _symbol_stats(
@@ -361,6 +295,27 @@ def sweep(
     strat = get_strategy(strategy)
     validate_options(**options)
     sets = parameter_sets(strat, grid, n_iter=n_iter, seed=seed)
+    return sweep_sets(
+        candles, strat, sets, n_jobs=n_jobs, backend=backend, returns=returns, **options
+    )
+
+
+def sweep_sets(
+    candles: pd.DataFrame | Mapping[str, pd.DataFrame],
+    strategy: str | Strategy,
+    param_sets: Sequence[Mapping[str, Any]],
+    *,
+    n_jobs: int | None = None,
+    backend: str | None = None,
+    returns: bool = False,
+    **options: Any,
+) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`sweep_stats` of given parameter sets, in this process or on workers.
+
+    Takes ``n_jobs`` and ``backend`` as :func:`sweep` does; same table, whatever runs it.
+    """
+    strat = get_strategy(strategy)
+    sets = [strat.validate(p) for p in param_sets]
     if (n_jobs is None or n_jobs == 1) and backend is None:
         return sweep_stats(candles, strat, sets, returns=returns, **options)
     import joblib
