@@ -7,7 +7,6 @@ units that ignore a stop (their worker processes are killed by the pids the unit
 reported, in vzb's own pool only, and the innocent units re-queued), dead workers
 (their units re-run, see :mod:`vzb.jobs.runs`) and the final combine.
 It also takes over tasks whose runner is gone (:mod:`vzb.jobs.reaping`).
-
 """
 
 from __future__ import annotations
@@ -41,15 +40,9 @@ class Dispatcher:
     """The thread that runs the tasks of one runner (see the module docstring)."""
 
     def __init__(
-        self,
-        store: TaskStore,
-        backend: ExecutorBackend,
-        *,
-        owner: str,
-        remote: bool,
-        time_limit: float,
-        grace_period: float,
-    ):
+        self, store: TaskStore, backend: ExecutorBackend, *, owner: str, remote: bool,
+        time_limit: float, grace_period: float,
+    ):  # fmt: skip
         self.store, self.backend, self.owner, self.remote = store, backend, owner, remote
         self.time_limit, self.grace_period = time_limit, grace_period
         self.runs: dict[str, Run] = {}

@@ -136,7 +136,8 @@ class JobRunner:
             time_limit=self.time_limit, grace_period=self.grace_period,
         )  # fmt: skip
         register_runner(self.store, self.owner)
-        self.reap()
+        #: ids of the tasks this runner took over when it started (see :meth:`reap`)
+        self.resumed: list[str] = self.reap()
         self._dispatcher.start()
         atexit.register(self._at_exit)
 
