@@ -13,7 +13,9 @@ import pandas as pd
 import pytest
 
 import vzb
-from vzb.engine import backtest, parameter_sets, sweep
+from vzb.engine.backtesting import backtest
+from vzb.engine.plan import parameter_sets
+from vzb.engine.sweeps import sweep
 from vzb.errors import ParameterError, UnknownSymbolError
 from vzb.jobs import JobRunner, TaskStore
 from vzb.jobs.planning import build_units

@@ -1,6 +1,6 @@
 """Combining: a task's finished units -> its result, saved beside them.
 
-A backtest's per-symbol results are combined (``vzb.engine.combine``) and saved; a
+A backtest's per-symbol results are combined (``vzb.engine.portfolio``) and saved; a
 sweep's chunk tables are put back in grid order (``vzb.engine.merge_sweep_parts``) and
 saved as one Parquet table; custom units give the list of their return values.
 
@@ -71,7 +71,7 @@ def combine_units(
     specs = build_units(record.kind, record.spec) if units is None else units
     target = store.result_dir(task_id)
     if record.kind == "sweep":
-        from vzb.engine.sweep import merge_sweep_parts
+        from vzb.engine.sweeps import merge_sweep_parts
         from vzb.results import load_table, save_table
 
         store.update(task_id, {"attempt": attempt}, message="saving the table")
@@ -86,7 +86,7 @@ def combine_units(
         return summary, table
     if len(ordered) == 1:  # one symbol: its result is the task's
         return {**ordered[0]["summary"], "path": ordered[0]["path"]}, None
-    from vzb.engine import combine
+    from vzb.engine.portfolio import combine
     from vzb.results import load_result, save_result
 
     store.update(task_id, {"attempt": attempt}, message="computing stats")

@@ -64,7 +64,7 @@ def build_units(
 
     strategy = get_strategy(spec["strategy"])
     if sets is None:
-        from vzb.engine.sweep import parameter_sets
+        from vzb.engine.plan import parameter_sets
 
         sets = parameter_sets(
             strategy, spec["grid"], n_iter=spec.get("n_iter"), seed=spec.get("seed")

@@ -130,7 +130,7 @@ def _version(catalog, symbol: str, source: str) -> tuple:
 
 def _check_range(key: tuple, start: Any, end: Any, first, last, cache: dict | None) -> None:
     """Raise the catalog's error when ``key``'s candles have none between the dates."""
-    from vzb.data import load_candles
+    from vzb.data.catalog import load_candles
 
     symbol, timeframe, data_dir, _ = key
     index = cache.get(key) if cache is not None else None
@@ -183,7 +183,7 @@ def sweep_spec(
     >>> spec["n_sets"], len(sets), isinstance(spec["seed"], int)
     (1, 1, True)
     """
-    from vzb.engine import parameter_sets
+    from vzb.engine.plan import parameter_sets
 
     spec = market_spec(strategy, symbols, **market)
     grid = plain_data(dict(grid))

@@ -47,7 +47,7 @@ def sleep(
 
 
 def _load(symbols: Sequence[str], timeframe: str, start, end, data_dir) -> dict:
-    from vzb.data import load_candles
+    from vzb.data.catalog import load_candles
 
     return {s: load_candles(s, timeframe, start, end, data_dir=data_dir) for s in symbols}
 
@@ -65,7 +65,7 @@ def backtest_symbol(
     data_dir: str | None = None,
 ):
     """Backtest one symbol of a task: load candles, run, return the ``BacktestResult``."""
-    from vzb.engine import backtest
+    from vzb.engine.backtesting import backtest
 
     context.stage(0.0, f"loading candles {symbol}")
     candles = _load([symbol], timeframe, start, end, data_dir)[symbol]
@@ -94,7 +94,7 @@ def sweep_chunk(
     data_dir: str | None = None,
 ):
     """Run a chunk of parameter sets over the task's symbols: return the stats table."""
-    from vzb.engine import sweep_stats
+    from vzb.engine.sweeps import sweep_stats
 
     context.stage(0.0, "loading candles")
     candles = _load(symbols, timeframe, start, end, data_dir)
