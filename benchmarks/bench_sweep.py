@@ -3,7 +3,7 @@
 Run: ``python benchmarks/bench_sweep.py [n_candles]``. A Volume Zone Breakout grid of
 384 sets (2 windows x 2 bin counts x 4 top percentiles x 4 buffers x 6 holds) over
 synthetic 1-minute candles (default 200,000), fees 0.0005. Sets sharing a window and bin
-count share one volume profile per bar (see ``vzb.engine.sweep``), so the figure depends
+count share one volume profile per bar (see ``vzb.engine.sweeps``), so the figure depends
 on the grid's shape; the grid is printed. Also a volume_long_candle grid (no sharing).
 Target: >= 50 million candle-evaluations per second on 2 cores; the last lines give each
 figure with "ok" or "MISSED". Timings vary with machine load: run it on a quiet machine.

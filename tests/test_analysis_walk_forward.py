@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import vzb
 from vzb.analysis.folds import split_folds
-from vzb.analysis.walk_forward import walk_forward
+from vzb.analysis.walkforward import walk_forward
 from vzb.engine import parameter_sets, sweep_stats
 from vzb.errors import ParameterError
 from vzb.strategies import Parameter, Strategy

@@ -1,6 +1,6 @@
 """Backtest accounting against a slow plain-Python simulator and hand-computed cases.
 
-``simulate`` below follows the rules written in the docstring of ``vzb.engine.backtest``
+``simulate`` below follows the rules written in the docstring of ``vzb.engine.backtesting``
 one bar at a time (fills, fees, slippage, quantity, stops with gaps, exit precedence, end
 of data, a signal on the last bar). It is compared field by field with
 ``result.positions`` and ``result.equity`` on bundled candles and on generated candles

@@ -1,4 +1,4 @@
-"""Multi-symbol results (``vzb.engine.combine``) against an independent computation.
+"""Multi-symbol results (``vzb.engine.portfolio``) against an independent computation.
 
 As documented in ``combine``'s docstring: each symbol's result is a sleeve rescaled to
 start with ``cash / len(results)``; the combined equity is the sum of the sleeves on the

@@ -122,7 +122,7 @@ def test_sweep_checkpoint_reports_progress_and_cancels():
 def test_every_row_of_a_group_larger_than_a_signal_block_equals_backtests():
     """One profile group with more distinct signal sets than ``SIGNAL_BLOCK`` (signals are
     resolved block by block), in shuffled order with repeated holds: every row is right."""
-    from vzb.engine.sweep import SIGNAL_BLOCK
+    from vzb.engine.sweeps import SIGNAL_BLOCK
 
     candles = vzb.load_sample("ETH_USD").iloc[:400]
     grid = {

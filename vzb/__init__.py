@@ -50,6 +50,8 @@ _API = {
     "sweep": "vzb.engine",
     # analysis
     "walk_forward": "vzb.analysis",
+    "trials": "vzb.analysis",
+    "start_study": "vzb.analysis",
     # jobs
     "JobRunner": "vzb.jobs",
     "TaskStore": "vzb.jobs",
@@ -80,8 +82,10 @@ __all__ = [  # written out (not ``[*_API]``) so that linters and readers see the
     "register_strategy",
     "resample_candles",
     "signals",
+    "start_study",
     "sweep",
     "synthetic_candles",
+    "trials",
     "validate_candles",
     "walk_forward",
 ]
@@ -117,12 +121,19 @@ def _plot_result(result, **kwargs):
     return result_figure(result, **kwargs)
 
 
+def _record_trials(strategy, frames, param_sets) -> None:
+    from vzb.analysis.ledger import record_sweep
+
+    record_sweep(strategy, frames, param_sets)
+
+
 def _register_display_hooks() -> None:
     """Results plot with the widgets layer's chart and, in IPython, display with its
     HTML view. Nothing is imported until a result is drawn or displayed (the hook is
     registered by type name); the engine itself never imports the presentation layer.
     """
     _hooks.result_plotter = _plot_result
+    _hooks.trials_recorder = _record_trials
     ipython_module = sys.modules.get("IPython")
     shell = ipython_module.get_ipython() if ipython_module is not None else None
     if shell is None:
@@ -135,7 +146,7 @@ _register_display_hooks()
 
 
 if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers
-    from vzb.analysis import walk_forward
+    from vzb.analysis import start_study, trials, walk_forward
     from vzb.data import (
         from_bithumb,
         from_ccxt,

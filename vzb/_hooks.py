@@ -1,8 +1,10 @@
-"""Hooks an upper layer sets for a lower one: how results are drawn.
+"""Hooks an upper layer sets for a lower one: how results are drawn, where trials count.
 
-The engine calls ``result_plotter(result, **kwargs)`` from ``BacktestResult.plot``; the
-top package (``vzb/__init__.py``) sets it to the widgets layer's chart, imported only when
-a result is first drawn. So no lower layer ever imports a higher one.
+The engine calls ``result_plotter(result, **kwargs)`` from ``BacktestResult.plot`` and
+``trials_recorder(strategy, frames, param_sets)`` after a sweep; the top package
+(``vzb/__init__.py``) sets them to the widgets layer's chart and the analysis layer's
+ledger of trials, each imported only when first used. So no lower layer ever imports a
+higher one.
 """
 
 from __future__ import annotations
@@ -12,3 +14,6 @@ from typing import Any
 
 #: ``result_plotter(result, **kwargs) -> figure``
 result_plotter: Callable[..., Any] | None = None
+
+#: ``trials_recorder(strategy_ref, {symbol: candles}, param_sets)`` after each sweep
+trials_recorder: Callable[..., Any] | None = None

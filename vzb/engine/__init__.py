@@ -5,7 +5,8 @@
 >>> result.stats["# Trades"] > 0
 True
 
-Names load on first use, so planning a sweep (:mod:`vzb.engine.plan`, checking options)
+Names load on first use (no module is named like a function, so a module never hides
+one), so planning a sweep (:mod:`vzb.engine.plan`, checking options)
 imports no numba: the job layer checks a request without compiling anything.
 """
 
@@ -22,15 +23,15 @@ _API = {
     "POSITION_DTYPE": "nb",
     "STAT_NAMES": "stats_nb",
     "BacktestResult": "result",
-    "backtest": "backtest",
-    "candles_fingerprint": "backtest",
-    "chain": "combine",
-    "combine": "combine",
-    "merge_sweep_parts": "sweep",
+    "backtest": "backtesting",
+    "candles_fingerprint": "backtesting",
+    "chain": "portfolio",
+    "combine": "portfolio",
+    "merge_sweep_parts": "sweeps",
     "parameter_sets": "plan",
-    "sweep": "sweep",
-    "sweep_sets": "sweep",
-    "sweep_stats": "sweep",
+    "sweep": "sweeps",
+    "sweep_sets": "sweeps",
+    "sweep_stats": "sweeps",
     "validate_options": "options",
 }
 
@@ -69,12 +70,12 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers
-    from vzb.engine.backtest import backtest, candles_fingerprint
-    from vzb.engine.combine import chain, combine
+    from vzb.engine.backtesting import backtest, candles_fingerprint
     from vzb.engine.nb import EXIT_REASONS, POSITION_DTYPE
     from vzb.engine.options import DEFAULT_OPTIONS, validate_options
     from vzb.engine.plan import parameter_sets
+    from vzb.engine.portfolio import chain, combine
     from vzb.engine.result import BacktestResult
     from vzb.engine.stats import COUNT_STATS
     from vzb.engine.stats_nb import STAT_NAMES
-    from vzb.engine.sweep import merge_sweep_parts, sweep, sweep_sets, sweep_stats
+    from vzb.engine.sweeps import merge_sweep_parts, sweep, sweep_sets, sweep_stats

@@ -1,7 +1,7 @@
 """Numba kernels of the engine: simulate positions, run backtests and sweeps.
 
-Arrays in, arrays out; the Python layer (:mod:`vzb.engine.backtest`,
-:mod:`vzb.engine.sweep`) validates options and wraps the results. The engine options and
+Arrays in, arrays out; the Python layer (:mod:`vzb.engine.backtesting`,
+:mod:`vzb.engine.sweeps`) validates options and wraps the results. The engine options and
 the facts of a series the stats need travel as one float64 array built once by
 :func:`vzb.engine.options.kernel_options`, so every kernel signature stays short; the
 stats kernels are in :mod:`vzb.engine.stats_nb`. Positions are records of
@@ -10,7 +10,7 @@ The accounting and stats kernels divide as IEEE does (``error_model="numpy"``): 
 account run down to exactly 0 (equity underflows after very many losing trades) gives
 NaN ratios from then on instead of raising ``ZeroDivisionError``.
 
-Accounting (see :func:`vzb.engine.backtest.backtest` for the full rules):
+Accounting (see :func:`vzb.engine.backtesting.backtest` for the full rules):
 entry fill = price * (1 + slippage); quantity = size * cash / (entry fill * (1 + fees));
 exit fill = price * (1 - slippage); net PnL = qty * exit * (1 - fees) -
 qty * entry * (1 + fees); equity = cash + quantity * close at every bar.
@@ -177,7 +177,7 @@ def backtest_nb(open, high, low, close, signals, hold, opts, records, equity, ou
 
     Simulates (positions into ``records``, at most one per signal, and ``equity``),
     then fills ``out`` with the stats of ``STAT_NAMES``, the signal study included.
-    Allocate the outputs with numpy (see :func:`vzb.engine.backtest.backtest`): its large
+    Allocate the outputs with numpy (see :func:`vzb.engine.backtesting.backtest`): its large
     arrays are backed by huge pages, several times quicker to fill the first time than
     arrays allocated inside a kernel.
     """

@@ -81,7 +81,7 @@ class BacktestResult:
         the engine options and a SHA-256 fingerprint of the input candles.
     per_symbol : dict or None
         Symbol -> BacktestResult for a multi-symbol run (each run with the full cash;
-        the combined result splits the cash equally, see :func:`vzb.engine.combine`).
+        the combined result splits the cash equally, see :func:`vzb.engine.portfolio`).
 
     Examples
     --------

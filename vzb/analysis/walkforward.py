@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from vzb.analysis.folds import Window, split_folds
+from vzb.analysis.ledger import count_trials, frames_study
 from vzb.analysis.overfitting import backtest_overfitting, deflated_sharpe, expected_max_sharpe
 from vzb.data.arrays import symbol_frames
 from vzb.engine import STAT_NAMES, backtest, chain, parameter_sets, sweep_sets
@@ -75,7 +76,9 @@ class WalkForwardResult:
     in_sample : DataFrame
         The grid swept over all the candles (one row per set and symbol).
     overfitting : dict
-        ``n_trials``; ``best``, the in-sample best set over all the candles, and
+        ``n_trials``, every set tried on this study so far (the ledger of
+        :mod:`vzb.analysis.ledger`; at least ``n_sets``, this grid's); ``best``, the
+        in-sample best set over all the candles, and
         ``best_sharpe``, its Sharpe ratio; ``expected_max_sharpe``, what the best of
         that many skill-less trials reaches by chance (both annualised like the stats);
         ``deflated_sharpe``, the probability that the best set's true Sharpe ratio is
@@ -228,7 +231,7 @@ def walk_forward(
         test_start = index[fold.test.start]
         test_stop = index[fold.test.stop] if fold.test.stop < len(index) else None
         training = _slice(frames, train_start, index[fold.train.stop])
-        table = sweep_sets(training, strat, sets, n_jobs=n_jobs, **opts)
+        table = sweep_sets(training, strat, sets, n_jobs=n_jobs, count_trials=False, **opts)
         best = choose_best(table, objective, parameters)
         params = {name: _plain(best[name]) for name in parameters}
         history = _slice(frames, index[0], test_start)
@@ -251,7 +254,9 @@ def walk_forward(
             }
         )
     in_sample, returns = sweep_sets(frames, strat, sets, n_jobs=n_jobs, returns=True, **opts)
-    overfitting = _overfitting(in_sample, returns, objective, parameters)
+    # every set tried on this study so far (this sweep was just counted), not only these
+    study = count_trials(strategy_ref(strat), *frames_study(frames))
+    overfitting = _overfitting(in_sample, returns, objective, parameters, max(study, len(sets)))
     return WalkForwardResult(
         folds=pd.DataFrame(rows, index=pd.RangeIndex(1, len(rows) + 1, name="fold")),
         result=chain(pieces),
@@ -268,17 +273,18 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-def _overfitting(table, returns, objective, parameters) -> dict[str, Any]:
+def _overfitting(table, returns, objective, parameters, n_trials) -> dict[str, Any]:
     """The grid's overfitting statistics from its full-sample sweep (Sharpe ratios
-    annualised as the stats are, from the bars per year of the returns' index)."""
-    n_trials = returns.shape[1]
+    annualised as the stats are, from the bars per year of the returns' index), with
+    ``n_trials`` the trials counted for the study."""
+    n_sets = returns.shape[1]
     values = returns.to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
         sharpes = values.mean(axis=0) / values.std(axis=0, ddof=1)
     sharpes[~np.isfinite(sharpes)] = np.nan
     best = choose_best(table, objective, parameters)
     sets = table.drop_duplicates(parameters)[parameters].reset_index(drop=True)
-    match = np.ones(n_trials, dtype=bool)
+    match = np.ones(n_sets, dtype=bool)
     for name in parameters:
         match &= (sets[name] == best[name]).to_numpy()
     position = int(np.flatnonzero(match)[0])
@@ -287,12 +293,13 @@ def _overfitting(table, returns, objective, parameters) -> dict[str, Any]:
     while blocks > 2 and len(values) < 4 * blocks:
         blocks -= 2
     pbo = None
-    if n_trials >= 2 and len(values) >= 2 * blocks:
+    if n_sets >= 2 and len(values) >= 2 * blocks:
         pbo = backtest_overfitting(values, blocks)
     scale = math.sqrt(series_facts(returns.index)[0])
     hurdle = expected_max_sharpe(n_trials, float(np.std(finite, ddof=1)) if len(finite) > 1 else 0)
     return {
         "n_trials": n_trials,
+        "n_sets": n_sets,
         "best": {name: _plain(best[name]) for name in parameters},
         "best_sharpe": float(sharpes[position]) * scale,
         "expected_max_sharpe": hurdle * scale,

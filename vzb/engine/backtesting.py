@@ -40,9 +40,9 @@ import pandas as pd
 
 from vzb._version import __version__
 from vzb.data.arrays import candle_arrays, column_arrays, symbol_frames
-from vzb.engine.combine import combine
 from vzb.engine.nb import EXIT_REASONS, POSITION_DTYPE, backtest_nb
 from vzb.engine.options import kernel_options, validate_options
+from vzb.engine.portfolio import combine
 from vzb.engine.result import POSITION_COLUMNS, BacktestResult
 from vzb.engine.stats import series_facts, stats_series
 from vzb.engine.stats_nb import N_STATS

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from vzb import _hooks
 from vzb.data.arrays import candle_arrays, symbol_frames
 from vzb.engine.nb import sweep_signals_nb
 from vzb.engine.options import kernel_options, validate_options
@@ -118,6 +119,7 @@ def sweep_stats(
     *,
     checkpoint: Checkpoint | None = None,
     returns: bool = False,
+    count_trials: bool = True,
     **options: Any,
 ) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Stats for each parameter set (and symbol), in this process.
@@ -133,6 +135,9 @@ def sweep_stats(
         an exception it raises stops the sweep and propagates.
     returns : bool
         Also return every set's per-bar returns (see below).
+    count_trials : bool
+        Count the sets in the ledger of trials of this study (strategy, symbols,
+        timeframe, candle range; :mod:`vzb.analysis.ledger`), as every sweep does.
     **options
         Engine options (:func:`vzb.engine.validate_options`).
 
@@ -146,7 +151,7 @@ def sweep_stats(
         The per-bar returns of every set, one column per set (in the given order),
         indexed by time: ``equity[t] / equity[t-1] - 1``, the first bar against the
         initial cash; for several symbols, of the set's portfolio with the cash split
-        equally (as :func:`vzb.engine.combine`). Built from one float64 equity curve per
+        equally (as :func:`vzb.engine.portfolio`). Built from one float64 equity curve per
         set and symbol, filled by the kernels (no Python per bar): 8 bytes x sets x bars,
         e.g. 800 MB for 5,000 sets x 20,000 hourly bars, plus as much again while the
         returns are taken. Columns are stored as one block, ready for
@@ -201,6 +206,8 @@ def sweep_stats(
     else:
         table = pd.concat(parts, ignore_index=True)
     table.attrs["parameters"] = names
+    if count_trials and sets and _hooks.trials_recorder is not None:
+        _hooks.trials_recorder(strategy_ref(strat), frames, sets)
     if returns:
         return table, _set_returns(curves, len(sets), float(opts["cash"]))
     return table
@@ -308,6 +315,7 @@ def sweep_sets(
     n_jobs: int | None = None,
     backend: str | None = None,
     returns: bool = False,
+    count_trials: bool = True,
     **options: Any,
 ) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """:func:`sweep_stats` of given parameter sets, in this process or on workers.
@@ -317,7 +325,9 @@ def sweep_sets(
     strat = get_strategy(strategy)
     sets = [strat.validate(p) for p in param_sets]
     if (n_jobs is None or n_jobs == 1) and backend is None:
-        return sweep_stats(candles, strat, sets, returns=returns, **options)
+        return sweep_stats(
+            candles, strat, sets, returns=returns, count_trials=count_trials, **options
+        )
     import joblib
 
     n_workers = joblib.effective_n_jobs(n_jobs) if n_jobs is not None else 2
@@ -334,10 +344,12 @@ def sweep_sets(
     with joblib.parallel_config(backend=backend or "loky", n_jobs=n_jobs or n_workers):
         parts = joblib.Parallel()(
             joblib.delayed(sweep_stats)(
-                frames, ref, [sets[k] for k in unit], returns=returns, **options
+                frames, ref, [sets[k] for k in unit], returns=returns, count_trials=False, **options
             )
             for unit in units
         )
+    if count_trials and sets and _hooks.trials_recorder is not None:
+        _hooks.trials_recorder(ref, frames, sets)
     if not returns:
         return merge_sweep_parts(parts, units, len(frames))
     table = merge_sweep_parts([table for table, _ in parts], units, len(frames))
