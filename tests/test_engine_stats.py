@@ -20,6 +20,7 @@ import pytest
 
 import vzb
 from vzb.engine import stats as stats_module
+from vzb.engine.result import RESULT_SCHEMA_VERSION
 
 # --------------------------------------------------------------------------- oracle
 
@@ -497,7 +498,7 @@ def test_result_metadata_and_to_dict_are_json_safe():
     d = json.loads(json.dumps(result.to_dict()))
     assert d["params"]["volume_window"] == 12
     assert d["options"]["fees"] == 0.0005
-    assert d["symbols"] == ["BTC_USD"] and d["version"] == 1
+    assert d["symbols"] == ["BTC_USD"] and d["version"] == RESULT_SCHEMA_VERSION
     assert d["fingerprint"] == vzb.backtest(candles).fingerprint
     assert d["total_signals"] == int(result.signals.sum()) == result.stats["# Signals"]
     assert d["n_positions"] == len(result.positions) == result.stats["# Trades"]

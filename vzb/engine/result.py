@@ -12,7 +12,7 @@ import pandas as pd
 __all__ = ["POSITION_COLUMNS", "RESULT_SCHEMA_VERSION", "BacktestResult"]
 
 #: bumped when the saved layout of a result changes
-RESULT_SCHEMA_VERSION = 1
+RESULT_SCHEMA_VERSION = 2
 
 POSITION_COLUMNS = (
     "symbol",
