@@ -25,41 +25,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from vzb.analysis.folds import Window, split_folds
 from vzb.analysis.ledger import count_trials, frames_study
-from vzb.analysis.overfitting import backtest_overfitting, deflated_sharpe, expected_max_sharpe
+from vzb.analysis.verdict import choose_best, overfitting_summary, plain
 from vzb.data.arrays import symbol_frames
 from vzb.engine import STAT_NAMES, backtest, chain, parameter_sets, sweep_sets
 from vzb.engine.options import validate_options
 from vzb.engine.result import BacktestResult
-from vzb.engine.stats import series_facts
 from vzb.errors import ParameterError
 from vzb.strategies import get_strategy, strategy_ref
 
-__all__ = ["WalkForwardResult", "choose_best", "walk_forward"]
-
-#: blocks of the CSCV (fewer when the candles are too short for 16)
-PBO_BLOCKS = 16
-
-
-def choose_best(table: pd.DataFrame, objective: str, parameters: list[str]) -> pd.Series:
-    """The parameter set with the highest ``objective``, averaged over symbols.
-
-    Tie rule: among equal best values the first set in grid order wins; a NaN objective
-    (e.g. a Sharpe ratio without trades) ranks below every number.
-    """
-    scores = table.groupby(parameters, sort=False, dropna=False)[objective].mean()
-    values = scores.to_numpy(dtype=float)
-    if np.isnan(values).all():
-        best = 0
-    else:
-        best = int(np.nanargmax(values))
-    row = scores.index[best]
-    row = row if isinstance(row, tuple) else (row,)
-    return pd.Series({**dict(zip(parameters, row, strict=True)), objective: values[best]})
+__all__ = ["WalkForwardResult", "walk_forward"]
 
 
 @dataclass
@@ -233,7 +211,7 @@ def walk_forward(
         training = _slice(frames, train_start, index[fold.train.stop])
         table = sweep_sets(training, strat, sets, n_jobs=n_jobs, count_trials=False, **opts)
         best = choose_best(table, objective, parameters)
-        params = {name: _plain(best[name]) for name in parameters}
+        params = {name: plain(best[name]) for name in parameters}
         history = _slice(frames, index[0], test_start)
         window = _slice(frames, test_start, test_stop)
         if len(frames) == 1:  # one frame in, one result out (not a combined portfolio)
@@ -256,7 +234,9 @@ def walk_forward(
     in_sample, returns = sweep_sets(frames, strat, sets, n_jobs=n_jobs, returns=True, **opts)
     # every set tried on this study so far (this sweep was just counted), not only these
     study = count_trials(strategy_ref(strat), *frames_study(frames))
-    overfitting = _overfitting(in_sample, returns, objective, parameters, max(study, len(sets)))
+    overfitting = overfitting_summary(
+        in_sample, returns, objective=objective, n_trials=max(study, len(sets))
+    )
     return WalkForwardResult(
         folds=pd.DataFrame(rows, index=pd.RangeIndex(1, len(rows) + 1, name="fold")),
         result=chain(pieces),
@@ -267,44 +247,3 @@ def walk_forward(
         swept=[name for name in parameters if in_sample[name].nunique(dropna=False) > 1],
         strategy=strategy_ref(strat),
     )
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if hasattr(value, "item") else value
-
-
-def _overfitting(table, returns, objective, parameters, n_trials) -> dict[str, Any]:
-    """The grid's overfitting statistics from its full-sample sweep (Sharpe ratios
-    annualised as the stats are, from the bars per year of the returns' index), with
-    ``n_trials`` the trials counted for the study."""
-    n_sets = returns.shape[1]
-    values = returns.to_numpy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        sharpes = values.mean(axis=0) / values.std(axis=0, ddof=1)
-    sharpes[~np.isfinite(sharpes)] = np.nan
-    best = choose_best(table, objective, parameters)
-    sets = table.drop_duplicates(parameters)[parameters].reset_index(drop=True)
-    match = np.ones(n_sets, dtype=bool)
-    for name in parameters:
-        match &= (sets[name] == best[name]).to_numpy()
-    position = int(np.flatnonzero(match)[0])
-    finite = sharpes[np.isfinite(sharpes)]
-    blocks = PBO_BLOCKS
-    while blocks > 2 and len(values) < 4 * blocks:
-        blocks -= 2
-    pbo = None
-    if n_sets >= 2 and len(values) >= 2 * blocks:
-        pbo = backtest_overfitting(values, blocks)
-    scale = math.sqrt(series_facts(returns.index)[0])
-    hurdle = expected_max_sharpe(n_trials, float(np.std(finite, ddof=1)) if len(finite) > 1 else 0)
-    return {
-        "n_trials": n_trials,
-        "n_sets": n_sets,
-        "best": {name: _plain(best[name]) for name in parameters},
-        "best_sharpe": float(sharpes[position]) * scale,
-        "expected_max_sharpe": hurdle * scale,
-        "deflated_sharpe": deflated_sharpe(values[:, position], finite, n_trials=n_trials),
-        "pbo": math.nan if pbo is None else pbo.pbo,
-        "pbo_blocks": blocks,
-        "pbo_logits": None if pbo is None else pbo.logits,
-    }
