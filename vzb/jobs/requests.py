@@ -92,8 +92,9 @@ def market_spec(
     # resolved now: workers may have been started before $VZB_DATA_DIR changed
     data_dir = os.fspath(data_dir) if data_dir else os.environ.get("VZB_DATA_DIR")
     catalog = list_symbols(data_dir)
-    here = catalog[catalog["timeframe"] == timeframe]
-    sources = dict(zip(here["symbol"], here["source"], strict=True))
+    symbol_timeframe = zip(catalog["symbol"].tolist(), catalog["timeframe"].tolist(), strict=True)
+    entries = dict(zip(symbol_timeframe, catalog["source"].tolist(), strict=True))
+    sources = {symbol: source for (symbol, tf), source in entries.items() if tf == timeframe}
     for symbol in symbols:
         if symbol not in sources:
             raise UnknownSymbolError(
@@ -103,7 +104,7 @@ def market_spec(
     first, last = _date("start", start), _date("end", end)
     if first is not None or last is not None:
         for symbol in symbols:
-            key = (symbol, timeframe, data_dir, _version(catalog, symbol, sources[symbol]))
+            key = (symbol, timeframe, data_dir, _version(entries, symbol, sources[symbol]))
             _check_range(key, start, end, first, last, index_cache)
     return {
         "strategy": strategy_ref(strat),
@@ -117,11 +118,10 @@ def market_spec(
     }
 
 
-def _version(catalog, symbol: str, source: str) -> tuple:
+def _version(entries: dict, symbol: str, source: str) -> tuple:
     """What the candles of ``symbol`` come from: its file and the time it was last changed."""
     if source.startswith("resampled from "):
-        finer = catalog[(catalog["symbol"] == symbol) & (catalog["timeframe"] == source[15:])]
-        source = finer["source"].iloc[0]
+        source = entries[(symbol, source.removeprefix("resampled from "))]
     try:
         return (source, os.stat(source).st_mtime_ns)
     except OSError:  # "bundled"
