@@ -146,12 +146,7 @@ class TaskStore:
         since : float, optional
             Keep tasks created at or after this epoch time (seconds).
         """
-        if status is not None:
-            status = {status} if isinstance(status, str) else set(status)
-        if status is not None and not status <= set(STATES):
-            raise TaskStateError(
-                f"Unknown task status in status={sorted(status)!r}; use one of {list(STATES)}"
-            )
+        status = _states(status)
         records = []
         for key in self._cache.iterkeys():
             if not (isinstance(key, str) and key.startswith(_TASK)):
@@ -366,23 +361,33 @@ class TaskStore:
         >>> store.purge(), store.tasks()
         (1, [])
         """
-        wanted = set(
-            TERMINAL_STATES if status is None else ([status] if isinstance(status, str) else status)
-        )
+        wanted = TERMINAL_STATES if status is None else _states(status) & TERMINAL_STATES
         ids = set(task_ids) if task_ids is not None else None
         now = time.time()
         removed = 0
-        for record in self.tasks(status=wanted & TERMINAL_STATES):
-            if ids is not None and record["task_id"] not in ids:
+        for record in self.tasks(status=wanted):
+            if ids is not None and record.task_id not in ids:
                 continue
-            if older_than is not None and now - (record["finished_at"] or now) < older_than:
+            if older_than is not None and now - (record.finished_at or now) < older_than:
                 continue
-            task_id = record["task_id"]
+            task_id = record.task_id
             with self._cache.transact(retry=True):
-                for index in range(record["units_total"]):
+                for index in range(record.units_total):
                     self._cache.delete(f"{_UNIT}{task_id}:{index}")
                 self._cache.delete(_TASK + task_id)
                 self._bump()
             shutil.rmtree(self.result_dir(task_id), ignore_errors=True)
             removed += 1
         return removed
+
+
+def _states(status: str | Iterable[str] | None) -> set[str] | None:
+    """``status=`` as a set of states (None: any); an unknown state is an error."""
+    if status is None:
+        return None
+    wanted = {status} if isinstance(status, str) else set(status)
+    if not wanted <= set(STATES):
+        raise TaskStateError(
+            f"Unknown task status in status={sorted(wanted)!r}; use one of {list(STATES)}"
+        )
+    return wanted
