@@ -121,6 +121,18 @@ def _plot_result(result, **kwargs):
     return result_figure(result, **kwargs)
 
 
+def _walk_forward_html(wf) -> str:
+    from vzb.widgets.walk_forward_view import render_walk_forward_html
+
+    return render_walk_forward_html(wf)
+
+
+def _plot_walk_forward(wf, **kwargs):
+    from vzb.widgets.walk_forward_view import walk_forward_figure
+
+    return walk_forward_figure(wf, **kwargs)
+
+
 def _record_trials(strategy, frames, param_sets) -> None:
     from vzb.analysis.ledger import record_sweep
 
@@ -128,11 +140,13 @@ def _record_trials(strategy, frames, param_sets) -> None:
 
 
 def _register_display_hooks() -> None:
-    """Results plot with the widgets layer's chart and, in IPython, display with its
-    HTML view. Nothing is imported until a result is drawn or displayed (the hook is
-    registered by type name); the engine itself never imports the presentation layer.
+    """Backtest and walk-forward results plot with the widgets layer's charts and, in
+    IPython, display with its HTML views. Nothing is imported until a result is drawn or
+    displayed (the hook is registered by type name); the engine and the analysis layer
+    never import the presentation layer.
     """
     _hooks.result_plotter = _plot_result
+    _hooks.walk_forward_plotter = _plot_walk_forward
     _hooks.trials_recorder = _record_trials
     ipython_module = sys.modules.get("IPython")
     shell = ipython_module.get_ipython() if ipython_module is not None else None
@@ -140,6 +154,7 @@ def _register_display_hooks() -> None:
         return
     html = shell.display_formatter.formatters["text/html"]
     html.for_type_by_name("vzb.engine.result", "BacktestResult", _result_html)
+    html.for_type_by_name("vzb.analysis.walkforward", "WalkForwardResult", _walk_forward_html)
 
 
 _register_display_hooks()

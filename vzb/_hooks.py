@@ -1,7 +1,8 @@
 """Hooks an upper layer sets for a lower one: how results are drawn, where trials count.
 
 The engine calls ``result_plotter(result, **kwargs)`` from ``BacktestResult.plot`` and
-``trials_recorder(strategy, frames, param_sets)`` after a sweep; the top package
+``trials_recorder(strategy, frames, param_sets)`` after a sweep; the analysis layer calls
+``walk_forward_plotter(wf, **kwargs)`` from ``WalkForwardResult.plot``; the top package
 (``vzb/__init__.py``) sets them to the widgets layer's chart and the analysis layer's
 ledger of trials, each imported only when first used. So no lower layer ever imports a
 higher one.
@@ -17,3 +18,6 @@ result_plotter: Callable[..., Any] | None = None
 
 #: ``trials_recorder(strategy_ref, {symbol: candles}, param_sets)`` after each sweep
 trials_recorder: Callable[..., Any] | None = None
+
+#: ``walk_forward_plotter(walk_forward_result, **kwargs) -> figure``
+walk_forward_plotter: Callable[..., Any] | None = None

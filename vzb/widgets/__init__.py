@@ -1,14 +1,15 @@
-"""Notebook views: the job panel, the backtest result view and the sweep heatmap.
+"""Notebook views: the job panel, the backtest result view, the sweep heatmap and the
+walk-forward view.
 
 ``JobPanel(runner)`` shows every task of a runner's store with progress bars and cancel
-buttons. The result and sweep views are plain functions returning HTML, reports or
-ipywidgets; each has a plain-text fallback. The numbers they show come from
+buttons. The result, sweep and walk-forward views are plain functions returning HTML,
+reports or ipywidgets; each has a plain-text fallback. The numbers they show come from
 :mod:`vzb.analysis`.
 
 Modules: :mod:`~vzb.widgets.panel` (with its plain-data state in
 :mod:`~vzb.widgets.panel_state` and its rows in :mod:`~vzb.widgets.task_row`),
-:mod:`~vzb.widgets.result_view` and
-:mod:`~vzb.widgets.sweep_view`, one per view, each built on :mod:`~vzb.widgets.charts`,
+:mod:`~vzb.widgets.result_view`, :mod:`~vzb.widgets.sweep_view` and
+:mod:`~vzb.widgets.walk_forward_view`, one per view, each built on :mod:`~vzb.widgets.charts`,
 :mod:`~vzb.widgets.display` and :mod:`~vzb.widgets.formatting` and never on another view.
 """
 
@@ -32,6 +33,13 @@ from vzb.widgets.sweep_view import (
     sweep_view,
 )
 from vzb.widgets.task_row import TaskRowWidget
+from vzb.widgets.walk_forward_view import (
+    render_walk_forward_html,
+    render_walk_forward_text,
+    walk_forward_figure,
+    walk_forward_report,
+    walk_forward_view,
+)
 
 __all__ = [
     "JobPanel",
@@ -44,10 +52,15 @@ __all__ = [
     "render_result_html",
     "render_result_text",
     "render_sweep_html",
+    "render_walk_forward_html",
+    "render_walk_forward_text",
     "result_figure",
     "result_report",
     "result_view",
     "sweep_heatmap",
     "sweep_report",
     "sweep_view",
+    "walk_forward_figure",
+    "walk_forward_report",
+    "walk_forward_view",
 ]

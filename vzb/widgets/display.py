@@ -13,11 +13,51 @@ hi
 
 from __future__ import annotations
 
+import html
+from collections.abc import Iterable
 from typing import Any
 
 import ipywidgets as widgets
 
-__all__ = ["Report", "TextVBox"]
+__all__ = ["Report", "TextVBox", "key_value_html", "rows_text", "verdict_html"]
+
+
+def key_value_html(rows: Iterable[tuple[str, str]], title: str, css: str) -> str:
+    """A titled two-column table of ``(label, text)`` rows, the text right-aligned.
+
+    >>> key_value_html([("PBO", "35%")], "Overfitting", "vzb-overfitting")[:40]
+    "<div class='vzb-overfitting' style='disp"
+    """
+    body = "".join(
+        f"<tr><th style='text-align:left;padding-right:12px'>{html.escape(str(label))}</th>"
+        f"<td style='text-align:right'>{html.escape(str(text))}</td></tr>"
+        for label, text in rows
+    )
+    return (
+        f"<div class='{css}' style='display:inline-block;vertical-align:top;margin-right:24px'>"
+        f"<h4 style='margin:4px 0'>{html.escape(title)}</h4>"
+        f"<table class='vzb-table'>{body}</table></div>"
+    )
+
+
+def rows_text(rows: Iterable[tuple[str, str]], indent: str = "  ") -> list[str]:
+    """``(label, text)`` rows as aligned lines of plain text.
+
+    >>> rows_text([("PBO", "35%"), ("Trials", "27")])
+    ['  PBO     35%', '  Trials  27']
+    """
+    rows = list(rows)
+    width = max((len(str(label)) for label, _ in rows), default=0)
+    return [f"{indent}{label!s:<{width}}  {text}" for label, text in rows]
+
+
+def verdict_html(text: str) -> str:
+    """A plain-words verdict as a highlighted paragraph (CSS class ``vzb-verdict``)."""
+    return (
+        "<p class='vzb-verdict' style='max-width:60em;padding:6px 10px;"
+        "border-left:4px solid #888;background:rgba(127,127,127,0.08)'>"
+        f"{html.escape(text)}</p>"
+    )
 
 
 class Report:

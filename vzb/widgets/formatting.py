@@ -1,7 +1,10 @@
-"""One number format for the result and sweep views, their reprs and reports (no widgets).
+"""One number format for the result, sweep and walk-forward views, their reprs and reports
+(no widgets).
 
 >>> [format_value(v) for v in (1234567.891, 0.012345, 12.3456, 42, 2.0, float("nan"))]
 ['1,234,568', '0.01235', '12.35', '42', '2', '']
+>>> format_share(0.3512), format_share(float("nan"))
+('35%', '')
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["format_value"]
+__all__ = ["format_share", "format_value", "overfitting_rows"]
 
 
 def format_value(value: Any) -> str:
@@ -44,3 +47,39 @@ def format_value(value: Any) -> str:
         daily = not (value.hour or value.minute)
         return str(value.date()) if daily else value.strftime("%Y-%m-%d %H:%M")
     return str(value)
+
+
+def format_share(value: Any) -> str:
+    """A probability or share (0..1) in whole percent, as :func:`vzb.analysis.describe`
+    writes it; NaN or None is blank."""
+    if value is None or (isinstance(value, float | np.floating) and np.isnan(value)):
+        return ""
+    return f"{float(value):.0%}"
+
+
+def overfitting_rows(
+    summary: dict[str, Any], out_of_sample: float | None = None
+) -> list[tuple[str, str]]:
+    """The overfitting statistics of :func:`vzb.analysis.overfitting_summary` as
+    ``(label, text)`` rows in plain words (Sharpe ratios annualised).
+
+    >>> rows = overfitting_rows({"n_trials": 384, "n_sets": 27, "best_sharpe": 1.7,
+    ...     "expected_max_sharpe": 2.1, "deflated_sharpe": 0.31, "pbo": 0.62})
+    >>> dict(rows)["PBO (probability of backtest overfitting)"]
+    '62%'
+    """
+    pbo = summary.get("pbo")
+    rows = [
+        ("Trials counted on this study", format_value(int(summary["n_trials"]))),
+        ("Sets in this grid", format_value(int(summary["n_sets"]))),
+        ("Best set's Sharpe (in sample)", format_value(float(summary["best_sharpe"]))),
+        ("Expected best Sharpe by chance", format_value(float(summary["expected_max_sharpe"]))),
+        ("Deflated Sharpe: P(true Sharpe > 0)", format_share(summary["deflated_sharpe"])),
+        (
+            "PBO (probability of backtest overfitting)",
+            format_share(pbo) if pbo is not None and np.isfinite(pbo) else "undefined",
+        ),
+    ]
+    if out_of_sample is not None:
+        rows.append(("Walk-forward Sharpe (out of sample)", format_value(float(out_of_sample))))
+    return rows

@@ -4,7 +4,10 @@ The numbers come from :mod:`vzb.analysis` (:func:`~vzb.analysis.best_sets`,
 :func:`~vzb.analysis.heatmap_table`); this module draws them. :func:`sweep_heatmap`
 colours a chosen stat over two parameters (averaging over the other parameters and
 symbols), :func:`sweep_view` puts the heatmap and the best sets behind dropdowns, and
-:func:`sweep_report` makes a static report of both.
+:func:`sweep_report` makes a static report of both. Given the sweep's per-bar returns
+(``vzb.sweep(..., returns=True)``), both also say whether the best set is an edge or luck:
+the trial count, the Sharpe ratio expected by chance, the deflated Sharpe, the PBO with its
+rank-logit histogram, and :func:`vzb.analysis.describe`'s verdict.
 
 >>> import pandas as pd
 >>> table = pd.DataFrame({"window": [5, 5, 10, 10], "share": [0.1, 0.2] * 2,
@@ -34,12 +37,13 @@ from vzb.analysis import (
     varying_parameters,
 )
 from vzb.errors import ParameterError
-from vzb.widgets.charts import figure_png, heatmap_figure, png_data_uri
-from vzb.widgets.display import Report, TextVBox
-from vzb.widgets.formatting import format_value
+from vzb.widgets.charts import figure_png, heatmap_figure, logits_figure, png_data_uri
+from vzb.widgets.display import Report, TextVBox, key_value_html, rows_text, verdict_html
+from vzb.widgets.formatting import format_value, overfitting_rows
 
 __all__ = [
     "best_sets_text",
+    "overfitting_of",
     "render_sweep_html",
     "sweep_heatmap",
     "sweep_report",
@@ -80,6 +84,54 @@ def best_sets_text(table: pd.DataFrame, stat: str = "Return [%]", n: int = 10) -
     str
     """
     return f"Best {n} sets by {stat}:\n" + _best_shown(table, stat, n).to_string(index=False)
+
+
+def overfitting_of(
+    table: pd.DataFrame,
+    returns: pd.DataFrame | None,
+    *,
+    n_trials: int | None = None,
+    objective: str = "Sharpe Ratio",
+) -> dict[str, Any] | None:
+    """:func:`vzb.analysis.overfitting_summary` of a sweep, or None without ``returns``.
+
+    ``n_trials``: the sets tried on the study so far (``vzb.trials(...)``); at least the
+    sweep's own.
+    """
+    if returns is None:
+        return None
+    from vzb.analysis import overfitting_summary
+
+    return overfitting_summary(table, returns, objective=objective, n_trials=n_trials)
+
+
+def _overfitting_text(summary: dict[str, Any] | None) -> str:
+    if summary is None:
+        return ""
+    from vzb.analysis import describe
+
+    lines = ["", "Edge or luck:", *rows_text(overfitting_rows(summary)), describe(summary)]
+    return "\n".join(lines)
+
+
+def _overfitting_html(summary: dict[str, Any] | None) -> str:
+    if summary is None:
+        return ""
+    from vzb.analysis import describe
+
+    parts = [
+        "<div class='vzb-sweep-overfitting'>",
+        verdict_html(describe(summary)),
+        key_value_html(overfitting_rows(summary), "Edge or luck", "vzb-overfitting"),
+    ]
+    if summary.get("pbo_logits") is not None:
+        png = figure_png(logits_figure(summary["pbo_logits"], summary["pbo"]))
+        parts.append(
+            f"<img class='vzb-pbo-histogram' src='{png_data_uri(png)}' alt='PBO rank logits' "
+            "style='vertical-align:top'/>"
+        )
+    parts.append("</div>")
+    return "".join(parts)
 
 
 def _axes(table: pd.DataFrame, x: str | None, y: str | None) -> tuple[str, str]:
@@ -133,11 +185,17 @@ def render_sweep_html(
     stat: str = "Return [%]",
     *,
     n: int = 10,
+    returns: pd.DataFrame | None = None,
+    n_trials: int | None = None,
 ) -> str:
-    """A sweep as static HTML: the heatmap as an embedded PNG and the best ``n`` sets."""
+    """A sweep as static HTML: the heatmap as an embedded PNG and the best ``n`` sets;
+    with ``returns`` (``vzb.sweep(..., returns=True)``) the overfitting statistics in
+    words and the PBO histogram first (``n_trials``: see :func:`overfitting_of`)."""
     png = figure_png(sweep_heatmap(table, x, y, stat))
+    summary = overfitting_of(table, returns, n_trials=n_trials)
     return (
         "<div class='vzb-sweep'>"
+        f"{_overfitting_html(summary)}"
         f"<img class='vzb-heatmap' src='{png_data_uri(png)}' alt='{html.escape(stat)} heatmap'/>"
         f"{_best_html(table, stat, n)}</div>"
     )
@@ -150,15 +208,21 @@ def sweep_report(
     stat: str = "Return [%]",
     *,
     n: int = 10,
+    returns: pd.DataFrame | None = None,
+    n_trials: int | None = None,
 ) -> Report:
     """A sweep as a static report: the heatmap of ``stat`` over ``x`` and ``y`` and the best
-    sets in notebooks, :func:`best_sets_text` in consoles.
+    sets in notebooks, :func:`best_sets_text` in consoles; with ``returns``, whether the
+    best set is an edge or luck too (:func:`render_sweep_html`).
 
     Returns
     -------
     Report
     """
-    return Report(render_sweep_html(table, x, y, stat, n=n), best_sets_text(table, stat, n))
+    summary = overfitting_of(table, returns, n_trials=n_trials)
+    text = best_sets_text(table, stat, n) + _overfitting_text(summary)
+    page = render_sweep_html(table, x, y, stat, n=n, returns=returns, n_trials=n_trials)
+    return Report(page, text)
 
 
 def sweep_view(
@@ -168,19 +232,26 @@ def sweep_view(
     stat: str = "Return [%]",
     *,
     n: int = 10,
+    returns: pd.DataFrame | None = None,
+    n_trials: int | None = None,
 ) -> TextVBox:
     """An interactive sweep view: dropdowns for the stat and the two axes, the heatmap
-    and the table of the best sets.
+    and the table of the best sets; with ``returns`` (``vzb.sweep(..., returns=True)``)
+    also the overfitting statistics of the best set by Sharpe ratio in words, with the
+    PBO histogram (``n_trials``: the sets tried on the study, see :func:`overfitting_of`).
 
     Redrawing happens in the kernel's main thread, in the dropdowns' callbacks.
 
     Returns
     -------
     TextVBox
-        With CSS class ``vzb-sweep-view``; its text repr is the best sets by the chosen stat.
+        With CSS class ``vzb-sweep-view``; its text repr is the best sets by the chosen stat
+        (and the overfitting statistics).
     """
     x, y = _axes(table, x, y)
     text = best_sets_text(table, stat, n)  # raises for a stat that is not in the table
+    summary = overfitting_of(table, returns, n_trials=n_trials)
+    edge = _overfitting_text(summary)
     params = parameter_columns(table)
     stats = stat_columns(table)
     stat_box = widgets.Dropdown(options=stats, value=stat, description="stat")
@@ -189,12 +260,17 @@ def sweep_view(
     image = widgets.Image(format="png")
     best = widgets.HTML()
     message = widgets.HTML()
-    view = TextVBox([widgets.HBox([stat_box, x_box, y_box]), message, image, best], text=text)
+    children: list[Any] = [widgets.HBox([stat_box, x_box, y_box]), message, image, best]
+    if summary is not None:
+        overfitting = widgets.HTML(_overfitting_html(summary))
+        overfitting.add_class("vzb-sweep-overfitting")
+        children.insert(0, overfitting)
+    view = TextVBox(children, text=text + edge)
     view.add_class("vzb-sweep-view")
 
     def draw(_change: Any = None) -> None:
         if _change is not None:
-            view._text = best_sets_text(table, stat_box.value, n)
+            view._text = best_sets_text(table, stat_box.value, n) + edge
         try:
             figure = sweep_heatmap(table, x_box.value, y_box.value, stat_box.value)
         except ParameterError as exc:

@@ -1,0 +1,284 @@
+"""How a walk-forward looks in a notebook: edge or luck, in numbers and in plain words.
+
+The view of a :class:`~vzb.analysis.WalkForwardResult` shows the in-sample best set
+next to the walk-forward's out-of-sample stats, the overfitting statistics (trials
+counted, the Sharpe expected by chance, deflated Sharpe, PBO) with the verdict of
+:func:`vzb.analysis.describe`, a chart of the out-of-sample equity with the folds marked,
+the parameters chosen per fold and the PBO's rank-logit histogram, the folds table and
+the parameter stability. :func:`render_walk_forward_html` is what the result shows as in
+a notebook, :func:`render_walk_forward_text` its plain-text fallback,
+:func:`walk_forward_view` the same as ipywidgets and :func:`walk_forward_report` a static
+report; :func:`walk_forward_figure` is what ``WalkForwardResult.plot()`` draws. The
+analysis layer knows nothing of this module (the package registers it).
+
+>>> import vzb
+>>> strategy = vzb.strategies.DEFAULT_STRATEGY
+>>> wf = vzb.walk_forward(vzb.load_sample("BTC_USD"), strategy, {"volume_window": [10, 20]},
+...                       train=365, test=180)
+>>> render_walk_forward_text(wf).splitlines()[0].split(", ")[1:]
+['8 folds', 'best Sharpe Ratio on each training window']
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import ipywidgets as widgets
+import pandas as pd
+from matplotlib.figure import Figure
+
+from vzb.analysis import describe
+from vzb.widgets.charts import figure_png, png_data_uri
+from vzb.widgets.charts import walk_forward_figure as _chart
+from vzb.widgets.display import (
+    Report,
+    TextVBox,
+    key_value_html,
+    rows_text,
+    verdict_html,
+)
+from vzb.widgets.formatting import format_share, format_value, overfitting_rows
+
+__all__ = [
+    "compare_table",
+    "folds_table",
+    "render_walk_forward_html",
+    "render_walk_forward_text",
+    "stability_table",
+    "verdict",
+    "walk_forward_figure",
+    "walk_forward_report",
+    "walk_forward_view",
+]
+
+#: the stats compared between the in-sample best and the walk-forward
+KEY_STATS = ("Return [%]", "Sharpe Ratio", "Max. Drawdown [%]", "# Trades", "Win Rate [%]")
+
+IN_SAMPLE = "in-sample best (all candles)"
+OUT_OF_SAMPLE = "walk-forward (test windows)"
+
+
+def _symbols(wf: Any) -> list[str]:
+    symbols = getattr(wf.result, "symbols", None) or []
+    return [symbols] if isinstance(symbols, str) else list(symbols)
+
+
+def _title(wf: Any) -> str:
+    return (
+        f"{wf.strategy} {','.join(_symbols(wf))}, {len(wf.folds)} folds, "
+        f"best {wf.objective} on each training window"
+    )
+
+
+def verdict(wf: Any) -> str:
+    """:func:`vzb.analysis.describe` of the walk-forward's overfitting statistics, with
+    its out-of-sample Sharpe ratio."""
+    return describe(wf.overfitting, out_of_sample=float(wf.stats["Sharpe Ratio"]))
+
+
+def _in_sample_best(wf: Any) -> pd.Series:
+    """The stats of the in-sample best set over all the candles (mean over symbols)."""
+    table = wf.in_sample
+    mask = pd.Series(True, index=table.index)
+    for name, value in wf.overfitting["best"].items():
+        mask &= table[name] == value
+    rows = table[mask]
+    return pd.Series({stat: rows[stat].astype(float).mean() for stat in KEY_STATS if stat in rows})
+
+
+def compare_table(wf: Any) -> pd.DataFrame:
+    """The key stats of the in-sample best set (swept over all the candles) beside the
+    walk-forward's out-of-sample stats, as text in the views' one number format.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per stat, columns ``IN_SAMPLE`` and ``OUT_OF_SAMPLE``.
+    """
+    best = _in_sample_best(wf)
+    rows = {
+        stat: {
+            IN_SAMPLE: format_value(best.get(stat, float("nan"))),
+            OUT_OF_SAMPLE: format_value(float(wf.stats[stat])),
+        }
+        for stat in KEY_STATS
+        if stat in wf.stats.index
+    }
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "stat"
+    return table
+
+
+def _best_set_text(wf: Any) -> str:
+    best = wf.overfitting["best"]
+    return " ".join(f"{name}={format_value(best[name])}" for name in wf.swept) or "the defaults"
+
+
+def _span(start: Any, end: Any) -> str:
+    return f"{format_value(pd.Timestamp(start))} to {format_value(pd.Timestamp(end))}"
+
+
+def folds_table(wf: Any) -> pd.DataFrame:
+    """One row per fold as text: training and test windows, the chosen values of the
+    parameters the grid varies, the objective in and out of sample, trades."""
+    folds = wf.folds
+    shown = pd.DataFrame(index=folds.index)
+    shown["train"] = [
+        _span(a, b) for a, b in zip(folds["train_start"], folds["train_end"], strict=True)
+    ]
+    shown["test"] = [
+        _span(a, b) for a, b in zip(folds["test_start"], folds["test_end"], strict=True)
+    ]
+    for name in wf.swept:
+        shown[name] = folds[name].map(format_value)
+    shown[f"{wf.objective} in sample"] = folds["in_sample"].map(format_value)
+    shown[f"{wf.objective} out of sample"] = folds["out_of_sample"].map(format_value)
+    shown["trades"] = folds["trades"].map(format_value)
+    return shown
+
+
+def stability_table(wf: Any) -> pd.DataFrame:
+    """:attr:`WalkForwardResult.parameter_stability` as text: the value chosen most
+    often and its share of the folds, how often the choice changed, the mean move
+    between folds as a share of the grid's range."""
+    stability = wf.parameter_stability
+    shown = pd.DataFrame(index=stability.index)
+    shown.index.name = "parameter"
+    if stability.empty:
+        return shown
+    shown["most chosen"] = stability["most_chosen"].map(format_value)
+    shown["share of folds"] = stability["share_of_folds"].map(format_share)
+    shown["changes"] = stability["changes"].map(format_value)
+    shown["mean move (of the range)"] = stability["mean_move"].map(format_share)
+    return shown
+
+
+def walk_forward_figure(wf: Any, *, logits: bool = True, **options: Any) -> Figure:
+    """The chart of a walk-forward: out-of-sample equity with the folds marked (dashed
+    lines, numbered, every other fold shaded), the value of each varying parameter
+    chosen per fold, and the PBO's rank-logit histogram. ``WalkForwardResult.plot()``
+    draws this.
+
+    Parameters
+    ----------
+    wf : WalkForwardResult
+    logits : bool
+        Add the PBO histogram (when the PBO is defined).
+    **options
+        Passed on to :func:`vzb.widgets.charts.walk_forward_figure` (e.g. ``title=``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    folds = wf.folds
+    chosen = folds.set_index("test_start")[list(wf.swept)] if wf.swept else None
+    chart = {
+        "title": f"Out of sample: {wf.strategy} {','.join(_symbols(wf))}, {len(folds)} folds",
+        "logits": wf.overfitting.get("pbo_logits") if logits else None,
+        "pbo": wf.overfitting.get("pbo"),
+        **options,
+    }
+    return _chart(wf.equity, list(folds["test_start"]), chosen, **chart)
+
+
+def _table_html(table: pd.DataFrame, title: str, css: str, *, index: bool = True) -> str:
+    body = table.to_html(classes="vzb-table", border=0, index=index)
+    return (
+        f"<div class='{css}' style='display:inline-block;vertical-align:top;margin-right:24px;"
+        f"max-width:100%;overflow:auto'><h4 style='margin:4px 0'>{html.escape(title)}</h4>"
+        f"{body}</div>"
+    )
+
+
+def _summary_html(wf: Any) -> str:
+    compare = _table_html(
+        compare_table(wf), f"In-sample best ({_best_set_text(wf)}) and walk-forward", "vzb-compare"
+    )
+    rows = overfitting_rows(wf.overfitting, out_of_sample=float(wf.stats["Sharpe Ratio"]))
+    return (
+        verdict_html(verdict(wf))
+        + "<div>"
+        + compare
+        + key_value_html(rows, "Edge or luck", "vzb-overfitting")
+        + "</div>"
+    )
+
+
+def _details_html(wf: Any) -> str:
+    return (
+        "<div>"
+        + _table_html(folds_table(wf), "Folds", "vzb-folds")
+        + _table_html(stability_table(wf), "Parameter stability", "vzb-stability")
+        + "</div>"
+    )
+
+
+def _header_html(wf: Any) -> str:
+    return f"<h3 style='margin:4px 0'>Walk-forward: {html.escape(_title(wf))}</h3>"
+
+
+def render_walk_forward_html(wf: Any, *, chart: bool = True) -> str:
+    """The HTML a walk-forward result shows as in a notebook.
+
+    Parameters
+    ----------
+    wf : WalkForwardResult
+    chart : bool
+        Embed :func:`walk_forward_figure` as a PNG.
+
+    Returns
+    -------
+    str
+        The verdict in words, the in-sample best beside the out-of-sample stats, the
+        overfitting statistics, the chart, the folds and the parameter stability.
+    """
+    parts = ["<div class='vzb-walk-forward'>", _header_html(wf), _summary_html(wf)]
+    if chart and len(wf.equity):
+        uri = png_data_uri(figure_png(walk_forward_figure(wf)))
+        parts.append(
+            f"<div><img class='vzb-walk-forward-chart' src='{uri}' alt='walk-forward chart'/></div>"
+        )
+    parts += [_details_html(wf), "</div>"]
+    return "".join(parts)
+
+
+def render_walk_forward_text(wf: Any) -> str:
+    """A walk-forward result as plain text (consoles, nbval): the comparison, the
+    overfitting statistics, the verdict and the folds."""
+    lines = [f"Walk-forward: {_title(wf)}"]
+    lines.append(f"In-sample best ({_best_set_text(wf)}) and walk-forward:")
+    lines += ["  " + line for line in compare_table(wf).to_string().splitlines()]
+    lines.append("Edge or luck:")
+    lines += rows_text(overfitting_rows(wf.overfitting, float(wf.stats["Sharpe Ratio"])))
+    lines.append(verdict(wf))
+    lines.append("Folds:")
+    lines += ["  " + line for line in folds_table(wf).to_string().splitlines()]
+    return "\n".join(lines)
+
+
+def walk_forward_view(wf: Any) -> TextVBox:
+    """The walk-forward as ipywidgets, filled at once in the calling thread.
+
+    Returns
+    -------
+    TextVBox
+        With CSS class ``vzb-walk-forward-view``; its text repr is
+        :func:`render_walk_forward_text`.
+    """
+    children: list[Any] = [widgets.HTML(_header_html(wf)), widgets.HTML(_summary_html(wf))]
+    if len(wf.equity):
+        image = widgets.Image(value=figure_png(walk_forward_figure(wf)), format="png")
+        image.add_class("vzb-walk-forward-chart")
+        children.append(image)
+    children.append(widgets.HTML(_details_html(wf)))
+    view = TextVBox(children, text=render_walk_forward_text(wf))
+    view.add_class("vzb-walk-forward-view")
+    return view
+
+
+def walk_forward_report(wf: Any, *, chart: bool = True) -> Report:
+    """A walk-forward as a static report: :func:`render_walk_forward_html` in notebooks,
+    :func:`render_walk_forward_text` in consoles."""
+    return Report(render_walk_forward_html(wf, chart=chart), render_walk_forward_text(wf))
