@@ -29,6 +29,9 @@ def test_vzb_demo_runs_from_a_fresh_directory_with_no_arguments(tmp_path):
     assert "Sharpe Ratio" in proc.stdout and "positions:" in proc.stdout
     assert "100%  2/2 units  completed" in proc.stdout
     assert "best 5 by Sharpe Ratio" in proc.stdout
+    assert "walk-forward of the same grid" in proc.stdout and "folds; out of sample" in proc.stdout
+    assert "expected from 9 tries by chance" in proc.stdout
+    assert "notebooks/06_walk_forward.ipynb" in proc.stdout
     assert (tmp_path / ".vzb").is_dir()
     records = TaskStore(tmp_path / ".vzb").tasks()
     assert [r["status"] for r in records] == ["completed", "completed"]
