@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_engine_stats import assert_stats_match, expected_stats
 
 import vzb
 from vzb.engine import backtest, validate_options
@@ -439,6 +440,29 @@ def test_quantity_compounds_the_cash_and_size_keeps_the_rest():
     assert_matches_simulator(r, candles, size=0.5, cash=1000.0)
 
 
+def test_close_fill_on_the_first_bar_loses_the_fees_at_once():
+    # entry at close[0] = 102 with 1% fees: the first bar's equity is already below the
+    # cash, so the drawdown and its duration count from the cash, not from bar 0
+    candles = make_candles(open=[100, 102, 101, 100.5], close=[102, 101.5, 100.5, 100])
+    r = run(candles, [0], hold=1, fill="close", fees=0.01, cash=1000.0)
+    qty = 1000 / (102 * 1.01)
+    np.testing.assert_allclose(r.equity, [qty * 102, *[qty * 101.5 * 0.99] * 3], rtol=1e-13)
+    s = r.stats
+    assert s["Max. Drawdown [%]"] == pytest.approx(100 * (101.5 * 0.99 / 102 / 1.01 - 1), rel=1e-12)
+    assert s["Max. Drawdown Duration [bars]"] == 4
+    assert s["Equity Peak [$]"] == 1000.0
+    r1 = 1 / 1.01 - 1  # the first bar's return, against the cash
+    r2 = 101.5 * 0.99 / 102 - 1
+    returns = np.array([r1, r2, 0.0, 0.0])
+    assert s["Sharpe Ratio"] == pytest.approx(
+        returns.mean() / returns.std(ddof=1) * np.sqrt(365), rel=1e-9
+    )
+    assert s["Sortino Ratio"] == pytest.approx(
+        returns.mean() / np.sqrt(np.mean(returns**2)) * np.sqrt(365), rel=1e-9
+    )
+    assert_matches_simulator(r, candles, fill="close", fees=0.01, cash=1000.0)
+
+
 # --------------------------------------------------------------------------- real data
 
 REAL = [
@@ -542,6 +566,9 @@ def test_backtest_equals_simulator_on_generated_candles(
     result = run(candles, signal_bars, hold=hold, **options)
     assert_matches_simulator(result, candles, symbol="TEST", **options)
     assert result.stats["# Signals"] == len(signal_bars)
+    # and every stat of these short, odd series (signals on the first and last bars,
+    # a loss on the first bar, no trade at all ...)
+    assert_stats_match(result.stats, expected_stats(result, candles))
 
 
 def test_generated_cases_reach_every_exit_reason():

@@ -257,20 +257,33 @@ def test_trades_on_real_data_exercise_every_branch():
 
 
 def test_sweep_rows_equal_single_backtests():
-    """A sweep computes the same stats (by name) as one backtest per parameter set."""
-    candles = vzb.load_sample("ETH_USD")
+    """A sweep computes the same stats (by name) as one backtest per set and symbol."""
+    candles = {"ETH_USD": vzb.load_sample("ETH_USD"), "LTC_USD": vzb.load_sample("LTC_USD")}
     options = {"fees": 0.001, "stop_loss": 0.04}
     grids = {
-        BREAKOUT: {"volume_window": [8, 20], "num_bins": [10, 20], "hold_period_bars": [1, 3]},
-        LONG_CANDLE: {"vol_ma_window": [5, 20], "body_pct": [0.01, 0.02], "hold_period_bars": [2]},
+        # sets sharing one volume profile (several percentiles and buffers) and not
+        BREAKOUT: {
+            "volume_window": [8, 20],
+            "top_percentile": [0.2, 0.4],
+            "breakout_buffer": [0.0, 0.01],
+            "hold_period_bars": [3],
+        },
+        # sets sharing one mean volume
+        LONG_CANDLE: {
+            "vol_ma_window": [5, 20],
+            "vol_multiplier": [1.0, 1.5],
+            "hold_period_bars": [2],
+        },
     }
     for strategy, grid in grids.items():
         table = vzb.sweep(candles, strategy, grid, **options)
-        assert len(table) == np.prod([len(v) for v in grid.values()])
+        assert len(table) == len(candles) * np.prod([len(v) for v in grid.values()])
+        assert set(table["symbol"]) == set(candles)
         for _, row in table.iterrows():
             params = {k: row[k].item() if hasattr(row[k], "item") else row[k] for k in grid}
-            result = vzb.backtest(candles, strategy, params, **options)
-            want = expected_stats(result, candles)
+            frame = candles[row["symbol"]]
+            result = vzb.backtest(frame, strategy, params, **options)
+            want = expected_stats(result, frame)
             for key, value in want.items():
                 if key in ("Start", "End", "Duration"):
                     continue
@@ -527,3 +540,49 @@ def test_plot_draws_three_panels():
     matplotlib.use("Agg")
     fig = vzb.backtest(vzb.load_sample("ETH_USD")).plot()
     assert len(fig.axes) == 3
+
+
+def test_a_flat_trade_and_a_flat_signal_are_neither_wins_nor_losses():
+    # long candles (signals) on bars 1, 5 and 9; next-open fills, hold 2 bars:
+    # open 100 -> open 100 (flat), 100 -> 110 (win), 100 -> 90 (loss)
+    bars = [
+        (100, 99.5),
+        (100, 102),  # signal; close[3] == close[1]: a flat signal
+        (100, 99.5),
+        (103, 102),
+        (100, 99.5),
+        (100, 103),  # signal
+        (100, 99.8),
+        (105, 104),
+        (110, 109),
+        (100, 102),  # signal
+        (100, 99),
+        (95, 94),
+        (90, 89.5),
+        (90, 89.5),
+    ]
+    open_, close = (np.array(col, dtype=float) for col in zip(*bars, strict=True))
+    candles = pd.DataFrame(
+        {
+            "open": open_,
+            "high": np.maximum(open_, close) * 1.001,
+            "low": np.minimum(open_, close) * 0.999,
+            "close": close,
+            "volume": np.ones(len(bars)),
+        },
+        index=pd.date_range("2022-03-01", periods=len(bars), freq="1D", tz="UTC"),
+    )
+    params = {"vol_ma_window": 1, "vol_multiplier": 0.0, "body_pct": 0.01, "hold_period_bars": 2}
+    result = vzb.backtest(candles, LONG_CANDLE, params)
+    s = result.stats
+    assert np.flatnonzero(result.signals.to_numpy()).tolist() == [1, 5, 9]
+    assert result.positions["net_pnl"].tolist() == pytest.approx([0.0, 1e5, -1.1e5], abs=1e-6)
+    assert result.positions["net_pnl"].iloc[0] == 0.0
+    assert s["Win Rate [%]"] == pytest.approx(100 / 3, rel=1e-12)
+    assert s["Profit Factor"] == pytest.approx(1 / 1.1, rel=1e-12)
+    assert s["Expectancy [$]"] == pytest.approx(-1e4 / 3, rel=1e-9)
+    assert s["Signal Win Rate [%]"] == pytest.approx(100 / 3, rel=1e-12)
+    assert s["Best Trade [%]"] == pytest.approx(10.0, rel=1e-12)
+    assert s["Worst Trade [%]"] == pytest.approx(-10.0, rel=1e-12)
+    assert s["Exposure Time [%]"] == pytest.approx(100 * 6 / 14, rel=1e-12)
+    assert_stats_match(s, expected_stats(result, candles))
