@@ -1,10 +1,13 @@
-"""The job panel in a real JupyterLab, driven by a real chromium (pytest-playwright).
+"""The notebooks in a real JupyterLab, driven by a real chromium (pytest-playwright).
 
-A JupyterLab server starts in a temporary root (every ``JUPYTER_*`` directory in tmp too),
-a copy of ``notebooks/02_background_jobs.ipynb`` is run with "Run All", and the test checks
-what a researcher sees: the panel renders, a progress bar moves while no cell runs, and a
+A JupyterLab server starts in a temporary root (every ``JUPYTER_*`` directory in tmp too)
+holding clean copies of ``notebooks/02_background_jobs.ipynb`` and
+``notebooks/06_walk_forward.ipynb``; each is run with "Run All", and the tests check what a
+researcher sees. In 02: the panel renders, a progress bar moves while no cell runs, and a
 click on one task's Cancel button cancels that task, in the page and in the store on disk.
-A screenshot goes to ``test-results/``.
+In 06: every cell runs without an error, the sweep view's widgets render (no "Loading
+widget"), and the walk-forward result shows its verdict, tables and charts. Screenshots go
+to ``test-results/``.
 
 Needs chromium at ``/usr/bin/chromium`` (or ``$VZB_CHROMIUM``); never ``playwright install``.
 """
@@ -27,7 +30,9 @@ import pytest
 from vzb.jobs import TaskStore
 
 CHROMIUM = os.environ.get("VZB_CHROMIUM", "/usr/bin/chromium")
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "02_background_jobs.ipynb"
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOK = NOTEBOOKS / "02_background_jobs.ipynb"
+WALK_FORWARD = NOTEBOOKS / "06_walk_forward.ipynb"
 DEMO = "long demo task"  # the description of the notebook's last, long-running task
 
 pytestmark = [
@@ -65,16 +70,17 @@ def _write_settings(settings_dir: Path, plugin: str, values: dict) -> None:
 
 @pytest.fixture(scope="module")
 def jupyterlab(tmp_path_factory):
-    """A JupyterLab server on a free port with a fresh copy of 02_background_jobs."""
+    """A JupyterLab server on a free port with fresh copies of notebooks 02 and 06."""
     base = tmp_path_factory.mktemp("jupyterlab")
     root = base / "root"
     root.mkdir()
-    book = nbformat.read(NOTEBOOK, as_version=4)
-    for cell in book.cells:  # start from a clean page: nothing rendered from stored outputs
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
-    book.metadata.pop("widgets", None)
-    nbformat.write(book, root / NOTEBOOK.name)
+    for notebook in (NOTEBOOK, WALK_FORWARD):
+        book = nbformat.read(notebook, as_version=4)
+        for cell in book.cells:  # start from a clean page: nothing rendered from stored outputs
+            if cell.cell_type == "code":
+                cell.outputs, cell.execution_count = [], None
+        book.metadata.pop("widgets", None)
+        nbformat.write(book, root / notebook.name)
 
     env = dict(os.environ)
     for name in (
@@ -257,3 +263,75 @@ def test_panel_runs_and_cancels_in_jupyterlab(jupyterlab, page, pytestconfig):
         raise AssertionError(f"{error}\n{_diagnostics(page, jupyterlab)}") from error
     finally:
         page.screenshot(path=str(screenshot))
+
+
+def _run_all(page, url: str, notebook: Path) -> None:
+    """Open ``notebook`` in Lab, wait for its kernel, and start Run All."""
+    page.goto(f"{url}/lab/tree/{notebook.name}")
+    kernel_name = page.locator(".jp-NotebookPanel-toolbar .jp-KernelName")
+    kernel_name.wait_for(timeout=90_000)
+    _wait(lambda: "Python" in kernel_name.inner_text(), 90, "the kernel to start")
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+    page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click()
+
+
+def _shoot(page, locator, path: Path) -> None:
+    """A screenshot of the page with ``locator``'s top at the top of the notebook."""
+    locator.evaluate("e => e.scrollIntoView({block: 'start'})")
+    time.sleep(0.3)  # let Lab's lazy rendering catch up
+    page.screenshot(path=str(path))
+
+
+def _images_drawn(locator) -> bool:
+    """Every ``<img>`` under ``locator`` has loaded and has a width."""
+    return locator.evaluate_all(
+        "els => els.length > 0 && els.every(e => e.complete && e.naturalWidth > 0)"
+    )
+
+
+def test_walk_forward_notebook_runs_in_jupyterlab(jupyterlab, page, pytestconfig):
+    page.set_default_timeout(60_000)
+    shots = pytestconfig.rootpath / "test-results"
+    shots.mkdir(parents=True, exist_ok=True)
+    try:
+        _run_all(page, jupyterlab["url"], WALK_FORWARD)
+        result = page.locator(".jp-OutputArea-output .vzb-walk-forward").first
+        result.wait_for(state="visible", timeout=120_000)
+        _wait(lambda: _running_cells(page) == 0, 120, "Run All to finish")
+        last = page.locator(".jp-CodeCell").last
+        _wait(lambda: "[" in last.locator(".jp-InputArea-prompt").inner_text(), 30, "the last cell")
+        prompts = page.locator(".jp-CodeCell .jp-InputArea-prompt").all_inner_texts()
+        assert all(re.search(r"\[\d+\]", p) for p in prompts), prompts  # every cell ran
+
+        outputs = page.locator(".jp-OutputArea-output")
+        errors = page.locator(
+            '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
+        )
+        assert errors.count() == 0, errors.all_inner_texts()[:3]
+        assert outputs.filter(has_text="Loading widget").count() == 0
+        assert outputs.filter(has_text="Error displaying widget").count() == 0
+
+        # The sweep view is live widgets: dropdowns, the verdict, heatmap and PBO histogram.
+        sweep = page.locator(".jp-OutputArea-output .vzb-sweep-view").first
+        sweep.wait_for(state="visible")
+        assert sweep.locator("select").count() == 3
+        assert "tries by chance" in sweep.locator(".vzb-verdict").inner_text()
+        _wait(lambda: _images_drawn(sweep.locator("img")), 30, "the sweep's charts")
+        assert sweep.locator("img.vzb-pbo-histogram").count() == 1
+        _shoot(page, sweep, shots / "jupyterlab-06_walk_forward-sweep.png")
+
+        # The walk-forward result: the verdict, the comparison, the statistics, the chart.
+        verdict = result.locator(".vzb-verdict").inner_text()
+        assert "Out of sample (walk-forward) its Sharpe was" in verdict
+        assert "PBO" in verdict and "deflated Sharpe" in verdict
+        for css in (".vzb-compare", ".vzb-overfitting", ".vzb-folds", ".vzb-stability"):
+            assert result.locator(css).count() == 1, css
+        assert result.locator(".vzb-folds tbody tr").count() == 10
+        _wait(lambda: _images_drawn(result.locator("img")), 30, "the walk-forward chart")
+        _shoot(page, result, shots / "jupyterlab-06_walk_forward.png")
+        _shoot(page, result.locator("img"), shots / "jupyterlab-06_walk_forward-chart.png")
+        _shoot(page, result.locator(".vzb-folds"), shots / "jupyterlab-06_walk_forward-folds.png")
+    except Exception as error:
+        raise AssertionError(f"{error}\n{_diagnostics(page, jupyterlab)}") from error
+    finally:
+        page.screenshot(path=str(shots / "jupyterlab-06_walk_forward-page.png"))

@@ -19,7 +19,22 @@ from typing import Any
 
 import ipywidgets as widgets
 
-__all__ = ["Report", "TextVBox", "key_value_html", "rows_text", "verdict_html"]
+__all__ = ["Report", "TextVBox", "chart_image", "key_value_html", "rows_text", "verdict_html"]
+
+
+def chart_image(png: bytes = b"", css: str | None = None) -> widgets.Image:
+    """An ``ipywidgets.Image`` of a PNG chart shown at its own size (a box would otherwise
+    stretch it to the full width, blurred), never wider than the output.
+
+    >>> chart_image(b"", "vzb-chart").layout.align_self
+    'flex-start'
+    """
+    image = widgets.Image(
+        value=png, format="png", layout=widgets.Layout(align_self="flex-start", max_width="100%")
+    )
+    if css:
+        image.add_class(css)
+    return image
 
 
 def key_value_html(rows: Iterable[tuple[str, str]], title: str, css: str) -> str:

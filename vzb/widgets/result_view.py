@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 
 from vzb.analysis import position_stats
 from vzb.widgets.charts import backtest_figure, figure_png, png_data_uri
-from vzb.widgets.display import Report, TextVBox
+from vzb.widgets.display import Report, TextVBox, chart_image
 from vzb.widgets.formatting import format_value
 
 __all__ = [
@@ -225,7 +225,7 @@ def result_view(result: Any, *, columns: Sequence[str] | None = None) -> TextVBo
         widgets.HTML(_stats_html(result)),
     ]
     if _has_equity(result):
-        children.append(widgets.Image(value=figure_png(result_figure(result)), format="png"))
+        children.append(chart_image(figure_png(result_figure(result)), "vzb-equity-chart"))
     if positions is not None:
         shown = positions if columns is None else positions[list(columns)]
         children.append(widgets.HTML(_positions_html(shown)))

@@ -38,7 +38,14 @@ from vzb.analysis import (
 )
 from vzb.errors import ParameterError
 from vzb.widgets.charts import figure_png, heatmap_figure, logits_figure, png_data_uri
-from vzb.widgets.display import Report, TextVBox, key_value_html, rows_text, verdict_html
+from vzb.widgets.display import (
+    Report,
+    TextVBox,
+    chart_image,
+    key_value_html,
+    rows_text,
+    verdict_html,
+)
 from vzb.widgets.formatting import format_value, overfitting_rows
 
 __all__ = [
@@ -257,7 +264,7 @@ def sweep_view(
     stat_box = widgets.Dropdown(options=stats, value=stat, description="stat")
     x_box = widgets.Dropdown(options=params, value=x, description="x")
     y_box = widgets.Dropdown(options=params, value=y, description="y")
-    image = widgets.Image(format="png")
+    image = chart_image(css="vzb-heatmap")
     best = widgets.HTML()
     message = widgets.HTML()
     children: list[Any] = [widgets.HBox([stat_box, x_box, y_box]), message, image, best]

@@ -34,6 +34,7 @@ from vzb.widgets.charts import walk_forward_figure as _chart
 from vzb.widgets.display import (
     Report,
     TextVBox,
+    chart_image,
     key_value_html,
     rows_text,
     verdict_html,
@@ -183,18 +184,26 @@ def walk_forward_figure(wf: Any, *, logits: bool = True, **options: Any) -> Figu
     return _chart(wf.equity, list(folds["test_start"]), chosen, **chart)
 
 
-def _table_html(table: pd.DataFrame, title: str, css: str, *, index: bool = True) -> str:
+def _table_html(
+    table: pd.DataFrame, title: str, css: str, *, index: bool = True, note: str = ""
+) -> str:
     body = table.to_html(classes="vzb-table", border=0, index=index)
+    if note:
+        body += f"<p style='margin:4px 0;font-size:90%'>{html.escape(note)}</p>"
     return (
         f"<div class='{css}' style='display:inline-block;vertical-align:top;margin-right:24px;"
-        f"max-width:100%;overflow:auto'><h4 style='margin:4px 0'>{html.escape(title)}</h4>"
+        "max-width:100%;overflow:auto'>"
+        f"<h4 style='margin:4px 0'>{html.escape(title)}</h4>"
         f"{body}</div>"
     )
 
 
 def _summary_html(wf: Any) -> str:
     compare = _table_html(
-        compare_table(wf), f"In-sample best ({_best_set_text(wf)}) and walk-forward", "vzb-compare"
+        compare_table(wf).rename_axis(None),
+        "In-sample best and walk-forward",
+        "vzb-compare",
+        note=f"in-sample best set: {_best_set_text(wf)}",
     )
     rows = overfitting_rows(wf.overfitting, out_of_sample=float(wf.stats["Sharpe Ratio"]))
     return (
@@ -210,7 +219,7 @@ def _details_html(wf: Any) -> str:
     return (
         "<div>"
         + _table_html(folds_table(wf), "Folds", "vzb-folds")
-        + _table_html(stability_table(wf), "Parameter stability", "vzb-stability")
+        + _table_html(stability_table(wf).rename_axis(None), "Parameter stability", "vzb-stability")
         + "</div>"
     )
 
@@ -269,9 +278,7 @@ def walk_forward_view(wf: Any) -> TextVBox:
     """
     children: list[Any] = [widgets.HTML(_header_html(wf)), widgets.HTML(_summary_html(wf))]
     if len(wf.equity):
-        image = widgets.Image(value=figure_png(walk_forward_figure(wf)), format="png")
-        image.add_class("vzb-walk-forward-chart")
-        children.append(image)
+        children.append(chart_image(figure_png(walk_forward_figure(wf)), "vzb-walk-forward-chart"))
     children.append(widgets.HTML(_details_html(wf)))
     view = TextVBox(children, text=render_walk_forward_text(wf))
     view.add_class("vzb-walk-forward-view")
