@@ -12,24 +12,40 @@ Every candle frame vzb uses is a ``pandas.DataFrame`` with a tz-aware UTC
 >>> data.synthetic_candles(3, seed=0).index.name
 'timestamp'
 
-This package never imports numba: ``import vzb.data`` stays fast.
+This package never imports numba, and its names load on first use: listing the
+catalog (:func:`vzb.data.sources.catalog_sources`), checking a timeframe or a symbol
+imports no pandas, so a job request is checked in milliseconds.
 """
 
 from __future__ import annotations
 
-from vzb.data.catalog import list_symbols, load_candles
-from vzb.data.exchanges import from_bithumb, from_ccxt, from_upbit
-from vzb.data.readers import read_candles
-from vzb.data.resample import resample_candles
-from vzb.data.samples import list_samples, load_sample
-from vzb.data.symbols import normalize_symbol
-from vzb.data.synthetic import synthetic_candles
-from vzb.data.timeframes import TIMEFRAMES, bars_per_year, infer_timeframe
-from vzb.data.validate import validate_candles
+import importlib
+from typing import TYPE_CHECKING
+
+# public name -> module of vzb.data that defines it
+_API = {
+    "TIMEFRAMES": "timeframes",
+    "bars_per_year": "timeframes",
+    "catalog_sources": "sources",
+    "from_bithumb": "exchanges",
+    "from_ccxt": "exchanges",
+    "from_upbit": "exchanges",
+    "infer_timeframe": "timeframes",
+    "list_samples": "samples",
+    "list_symbols": "catalog",
+    "load_candles": "catalog",
+    "load_sample": "samples",
+    "normalize_symbol": "symbols",
+    "read_candles": "readers",
+    "resample_candles": "resample",
+    "synthetic_candles": "synthetic",
+    "validate_candles": "validate",
+}
 
 __all__ = [
     "TIMEFRAMES",
     "bars_per_year",
+    "catalog_sources",
     "from_bithumb",
     "from_ccxt",
     "from_upbit",
@@ -44,3 +60,30 @@ __all__ = [
     "synthetic_candles",
     "validate_candles",
 ]
+
+
+def __getattr__(name: str):
+    try:
+        module = _API[name]
+    except KeyError:
+        raise AttributeError(f"module 'vzb.data' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(f"vzb.data.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers
+    from vzb.data.catalog import list_symbols, load_candles
+    from vzb.data.exchanges import from_bithumb, from_ccxt, from_upbit
+    from vzb.data.readers import read_candles
+    from vzb.data.resample import resample_candles
+    from vzb.data.samples import list_samples, load_sample
+    from vzb.data.sources import catalog_sources
+    from vzb.data.symbols import normalize_symbol
+    from vzb.data.synthetic import synthetic_candles
+    from vzb.data.timeframes import TIMEFRAMES, bars_per_year, infer_timeframe
+    from vzb.data.validate import validate_candles

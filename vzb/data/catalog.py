@@ -30,44 +30,19 @@ import pandas as pd
 
 from vzb.data.readers import read_candles
 from vzb.data.resample import resample_candles
-from vzb.data.samples import SAMPLES, load_sample
+from vzb.data.samples import load_sample
+from vzb.data.sources import (
+    catalog_sources,
+    data_directory,
+    finer_timeframe,
+    stored_sources,
+)
 from vzb.data.symbols import symbol_candidates
-from vzb.data.timeframes import TIMEFRAMES, check_timeframe, timeframe_delta
+from vzb.data.timeframes import check_timeframe
 from vzb.data.times import as_utc, describe_range, utc_timestamp
 from vzb.errors import CandleError, ParameterError, UnknownSymbolError
 
 __all__ = ["data_directory", "list_symbols", "load_candles"]
-
-_FILE = re.compile(r"^(?P<symbol>.+)_(?P<timeframe>\d+[mhd])\.(?P<ext>csv|parquet)$", re.I)
-
-
-def data_directory(data_dir: str | os.PathLike[str] | None = None) -> Path | None:
-    """The user data directory: ``data_dir`` if given, else ``$VZB_DATA_DIR``, else None."""
-    chosen = data_dir if data_dir is not None else os.environ.get("VZB_DATA_DIR") or None
-    return Path(chosen).expanduser() if chosen is not None else None
-
-
-def _entries(data_dir: str | os.PathLike[str] | None) -> dict[tuple[str, str], str]:
-    """(symbol, timeframe) -> source (a path, or 'bundled'); user files first."""
-    found: dict[tuple[str, str], str] = {}
-    directory = data_directory(data_dir)
-    if directory is not None:
-        if not directory.is_dir():
-            raise UnknownSymbolError(
-                f"Data directory {str(directory)!r} does not exist. Fix: create it, or pass "
-                f"data_dir= / set VZB_DATA_DIR to a directory of {{SYMBOL}}_{{timeframe}}.csv "
-                f"or .parquet files."
-            )
-        for path in sorted(directory.iterdir()):
-            match = _FILE.match(path.name)
-            if match and match["timeframe"] in TIMEFRAMES and path.is_file():
-                key = (match["symbol"].upper(), match["timeframe"])
-                if key in found and path.suffix.lower() == ".csv":
-                    continue  # a Parquet file beats a CSV of the same name
-                found[key] = str(path)
-    for key in SAMPLES:
-        found.setdefault(key, "bundled")
-    return found
 
 
 def list_symbols(data_dir: str | os.PathLike[str] | None = None) -> pd.DataFrame:
@@ -75,39 +50,14 @@ def list_symbols(data_dir: str | os.PathLike[str] | None = None) -> pd.DataFrame
 
     ``source`` is a file path for user data, ``"bundled"`` for a bundled sample, or
     ``"resampled from <timeframe>"`` for a timeframe made from a finer one. Rows are
-    sorted by symbol, finest timeframe first.
+    sorted by symbol, finest timeframe first (:func:`vzb.data.sources.catalog_sources`).
 
     >>> table = list_symbols()
     >>> table[table.symbol == "BTC_USD"].to_dict("list")["source"]
     ['bundled', 'resampled from 1h', 'bundled']
     """
-    entries = _entries(data_dir)
-    rows = []
-    for symbol in sorted({s for s, _ in entries}):
-        for timeframe in TIMEFRAMES:
-            if (symbol, timeframe) in entries:
-                source = entries[(symbol, timeframe)]
-            elif (finer := _finer_timeframe(entries, symbol, timeframe)) is not None:
-                source = f"resampled from {finer}"
-            else:
-                continue
-            rows.append({"symbol": symbol, "timeframe": timeframe, "source": source})
+    rows = [(s, t, source) for (s, t), source in catalog_sources(data_dir).items()]
     return pd.DataFrame(rows, columns=["symbol", "timeframe", "source"])
-
-
-def _finer_timeframe(
-    entries: dict[tuple[str, str], str], symbol: str, timeframe: str
-) -> str | None:
-    """The coarsest stored timeframe of ``symbol`` that ``timeframe`` can be resampled from."""
-    target = timeframe_delta(timeframe)
-    finer = [
-        t
-        for (s, t) in entries
-        if s == symbol
-        and timeframe_delta(t) < target
-        and target % timeframe_delta(t) == pd.Timedelta(0)
-    ]
-    return max(finer, key=timeframe_delta) if finer else None
 
 
 def _available_text(entries: dict[tuple[str, str], str]) -> str:
@@ -201,13 +151,13 @@ def load_candles(
     (31, 'ETH_USD')
     """
     check_timeframe(timeframe)
-    entries = _entries(data_dir)
+    entries = stored_sources(data_dir)
     asked = symbol
     symbol, candidates = _resolve(symbol, entries)
     if (symbol, timeframe) in entries:
         candles = _read((symbol, timeframe), entries[(symbol, timeframe)])
     else:
-        finer = _finer_timeframe(entries, symbol, timeframe)
+        finer = finer_timeframe(entries, symbol, timeframe)
         if finer is None:
             known = sorted({s for s, _ in entries})
             close = difflib.get_close_matches(symbol, known, n=1)

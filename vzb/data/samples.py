@@ -30,6 +30,7 @@ from pathlib import Path
 import pandas as pd
 
 from vzb.data.readers import read_candles
+from vzb.data.sources import SAMPLES
 from vzb.errors import UnknownSymbolError
 
 __all__ = [
@@ -45,14 +46,6 @@ __all__ = [
 
 #: Directory of the bundled Parquet files, licence and notice.
 SAMPLES_DIR = Path(__file__).with_name("bundled")
-
-#: (symbol, timeframe) -> (raw file in the shared data directory, what it is)
-SAMPLES: dict[tuple[str, str], tuple[str, str]] = {
-    ("BTC_USD", "1d"): ("bitstamp_BTC_ETH_LTC_USD_1d.csv", "Bitstamp daily BTC/USD"),
-    ("BTC_USD", "1h"): ("coinbase_BTCUSD_1h.csv", "Coinbase hourly BTC-USD"),
-    ("ETH_USD", "1d"): ("bitstamp_BTC_ETH_LTC_USD_1d.csv", "Bitstamp daily ETH/USD"),
-    ("LTC_USD", "1d"): ("bitstamp_BTC_ETH_LTC_USD_1d.csv", "Bitstamp daily LTC/USD"),
-}
 
 
 def _available() -> str:

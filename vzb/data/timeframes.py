@@ -11,10 +11,12 @@ Timedelta('0 days 04:00:00')
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from vzb.errors import ParameterError
+
+if TYPE_CHECKING:  # pandas and numpy load only when an index is measured
+    import pandas as pd
 
 __all__ = [
     "TIMEFRAMES",
@@ -22,20 +24,15 @@ __all__ = [
     "check_timeframe",
     "infer_timeframe",
     "timeframe_delta",
+    "timeframe_seconds",
 ]
 
 #: Timeframes vzb supports, finest first. Crypto trades every day, so "1d" is 24 hours.
 TIMEFRAMES: tuple[str, ...] = ("1m", "5m", "15m", "1h", "4h", "1d")
 
-_DELTAS = {
-    "1m": pd.Timedelta(minutes=1),
-    "5m": pd.Timedelta(minutes=5),
-    "15m": pd.Timedelta(minutes=15),
-    "1h": pd.Timedelta(hours=1),
-    "4h": pd.Timedelta(hours=4),
-    "1d": pd.Timedelta(days=1),
-}
-_DAY = pd.Timedelta(days=1)
+#: seconds per bar (plain numbers: checking a timeframe imports no pandas)
+_SECONDS = {"1m": 60, "5m": 300, "15m": 900, "1h": 3_600, "4h": 14_400, "1d": 86_400}
+_DAY_NS = 86_400 * 10**9
 
 
 def check_timeframe(timeframe: str, *, argument: str = "timeframe") -> str:
@@ -44,7 +41,7 @@ def check_timeframe(timeframe: str, *, argument: str = "timeframe") -> str:
     >>> check_timeframe("4h")
     '4h'
     """
-    if timeframe not in _DELTAS:
+    if timeframe not in _SECONDS:
         raise ParameterError(
             f"{argument}={timeframe!r} is not a timeframe vzb knows; use one of "
             f"{', '.join(TIMEFRAMES)}."
@@ -52,9 +49,20 @@ def check_timeframe(timeframe: str, *, argument: str = "timeframe") -> str:
     return timeframe
 
 
+def timeframe_seconds(timeframe: str) -> int:
+    """The length of one bar of ``timeframe`` in seconds.
+
+    >>> timeframe_seconds("1h")
+    3600
+    """
+    return _SECONDS[check_timeframe(timeframe)]
+
+
 def timeframe_delta(timeframe: str) -> pd.Timedelta:
     """The length of one bar of ``timeframe`` as a ``pandas.Timedelta``."""
-    return _DELTAS[check_timeframe(timeframe)]
+    import pandas as pd
+
+    return pd.Timedelta(seconds=timeframe_seconds(timeframe))
 
 
 _NS_PER_TICK = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
@@ -66,6 +74,8 @@ def _spacing_ns(index: pd.DatetimeIndex) -> float | None:
     A regular index (every step equal, the usual case) is recognised with one vectorised
     comparison and no sort.
     """
+    import numpy as np
+
     stamps = index.asi8
     if stamps.size < 2:
         return None
@@ -89,9 +99,11 @@ def infer_timeframe(index: pd.DatetimeIndex) -> str | None:
     >>> infer_timeframe(pd.DatetimeIndex(["2024-01-01"])) is None
     True
     """
+    import pandas as pd
+
     spacing = _spacing_ns(pd.DatetimeIndex(index))
-    for name, delta in _DELTAS.items():
-        if spacing == delta.value:
+    for name, seconds in _SECONDS.items():
+        if spacing == seconds * 10**9:
             return name
     return None
 
@@ -135,7 +147,9 @@ def bars_per_year(timeframe_or_index: str | pd.DatetimeIndex) -> float:
     (8760.0, 365.0)
     """
     if isinstance(timeframe_or_index, str):
-        return 365.0 * (_DAY / timeframe_delta(timeframe_or_index))
+        return 365.0 * (86_400 / timeframe_seconds(timeframe_or_index))
+    import pandas as pd
+
     index = timeframe_or_index
     spacing = _spacing_ns(index if isinstance(index, pd.DatetimeIndex) else pd.DatetimeIndex(index))
-    return 365.0 if spacing is None else 365.0 * _DAY.value / spacing
+    return 365.0 if spacing is None else 365.0 * _DAY_NS / spacing
