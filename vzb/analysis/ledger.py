@@ -74,9 +74,9 @@ def _stamp(value) -> str:
     return pd.Timestamp(value).isoformat() if value is not None else ""
 
 
-def _digest(params: Mapping[str, Any]) -> str:
+def _digest(params: Mapping[str, Any]) -> bytes:
     text = json.dumps({str(k): params[k] for k in sorted(params)}, default=str)
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
 
 def record_trials(
@@ -92,16 +92,20 @@ def record_trials(
     """Count ``param_sets`` for the study; returns the study's number of trials.
 
     Sets already counted for the study's current generation are not counted again.
-    Safe from several processes at once (one diskcache transaction).
+    Safe from several processes at once (one diskcache transaction: read the study's
+    set of 16-byte digests, add, write back; about a millisecond for a few hundred sets).
     """
     key = study_key(strategy, symbols, timeframe, start, end)
     cache = _ledger(home)
     digests = {_digest(p) for p in param_sets}
     with cache.transact(retry=True):
         study = cache.get(("study", key)) or _new_study(strategy, symbols, timeframe, start, end)
-        generation = study["generation"]
-        added = sum(cache.add(("set", key, generation, d), 1) for d in digests)
-        study["trials"] += added
+        seen_key = ("sets", key, study["generation"])
+        seen = cache.get(seen_key) or set()
+        new = digests - seen
+        if new:
+            cache.set(seen_key, seen | new)
+        study["trials"] += len(new)
         study["updated_at"] = time.time()
         cache.set(("study", key), study)
     return study["trials"]
