@@ -95,12 +95,16 @@ def compare_table(wf: Any) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        One row per stat, columns ``IN_SAMPLE`` and ``OUT_OF_SAMPLE``.
+        One row per stat, columns ``IN_SAMPLE`` and ``OUT_OF_SAMPLE`` (with several
+        symbols the in-sample column is the mean of the symbols' stats, the sweep table
+        having one row per symbol, while the walk-forward is the combined portfolio).
     """
     best = _in_sample_best(wf)
+    several = "symbol" in wf.in_sample and wf.in_sample["symbol"].nunique() > 1
+    label = IN_SAMPLE[:-1] + ", mean over symbols)" if several else IN_SAMPLE
     rows = {
         stat: {
-            IN_SAMPLE: format_value(best.get(stat, float("nan"))),
+            label: format_value(best.get(stat, float("nan"))),
             OUT_OF_SAMPLE: format_value(float(wf.stats[stat])),
         }
         for stat in KEY_STATS
