@@ -463,6 +463,18 @@ def test_close_fill_on_the_first_bar_loses_the_fees_at_once():
     assert_matches_simulator(r, candles, fill="close", fees=0.01, cash=1000.0)
 
 
+def test_the_long_candle_limits_used_to_place_signals():
+    # body >= body_pct (1%) is a signal; a wick of exactly 2 * body_pct (2%) is not
+    candles = make_candles(
+        open=[100, 100, 100, 100, 100],
+        close=[102, 102, 101, 102, 99],
+        high=[104, 103.9, 101.5, 103.9, 100.5],
+        low=[99.5, 98, 99.5, 98.1, 98.5],
+    )
+    r = run(candles, [2, 3], hold=1)
+    assert r.stats["# Signals"] == 2
+
+
 # --------------------------------------------------------------------------- real data
 
 REAL = [

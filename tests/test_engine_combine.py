@@ -22,6 +22,7 @@ import pytest
 from test_engine_stats import (
     SPIKE_PARAMS,
     assert_stats_match,
+    bars_held,
     equity_stats,
     expected_stats,
     rising_candles,
@@ -30,7 +31,7 @@ from test_engine_stats import (
 )
 
 import vzb
-from vzb.engine import combine
+from vzb.engine import chain, combine
 
 SCALED = ("quantity", "entry_fee", "exit_fee", "gross_pnl", "net_pnl")
 
@@ -303,3 +304,37 @@ def test_pooled_signal_study_weights_by_samples():
     assert s["Signal Max. Drawdown [%]"] == pytest.approx(100 * ((1 + down) ** 2 - 1), rel=1e-10)
     assert s["Win Rate [%]"] == pytest.approx(100 * 4 / 6, rel=1e-12)
     assert_combined_matches(result, result.per_symbol, candles)
+
+
+def test_chain_of_consecutive_periods():
+    """``chain``: periods run one after another (each starting flat with the cash the one
+    before ended with) -> the curves end to end; stats of that equity from the first
+    cash, except Buy & Hold (the periods' compounded), Exposure (bars held over all
+    bars) and the signal study (pooled as combine pools symbols)."""
+    candles = sample("LTC_USD")
+    parts = {0: candles.iloc[:300], 1: candles.iloc[300:620], 2: candles.iloc[620:]}
+    params = {"vol_multiplier": 1.0, "body_pct": 0.02, "hold_period_bars": 4}
+    options = {"fees": 0.001, "slippage": 0.0005, "stop_loss": 0.05}
+    results, cash = {}, 50_000.0
+    for k, part in parts.items():
+        results[k] = vzb.backtest(part, "volume_long_candle", params, cash=cash, **options)
+        cash = float(results[k].equity.iloc[-1])
+    chained = chain(list(results.values()))
+    equity = np.concatenate([r.equity.to_numpy() for r in results.values()])
+    np.testing.assert_allclose(chained.equity.to_numpy(), equity, rtol=1e-15)
+    assert chained.equity.index.equals(candles.index)
+    positions = pd.concat([r.positions for r in results.values()], ignore_index=True)
+    pd.testing.assert_frame_equal(chained.positions.reset_index(drop=True), positions)
+    held = sum(bars_held(r.positions, parts[k].index).sum() for k, r in results.items())
+    growth = [p["close"].iloc[-1] / p["close"].iloc[0] for p in parts.values()]
+    want = {
+        **equity_stats(equity, 50_000.0, candles.index),
+        **trade_stats(positions, options["fees"]),
+        "Buy & Hold Return [%]": 100.0 * (np.prod(growth) - 1.0),
+        "Exposure Time [%]": 100.0 * held / len(candles),
+        "# Signals": int(sum(int(r.signals.sum()) for r in results.values())),
+        **pooled_study(results, parts),
+    }
+    assert_stats_match(chained.stats, want)
+    assert len(positions) > 10 and want["Signal Samples"] > 10
+    assert chained.total_signals == want["# Signals"]

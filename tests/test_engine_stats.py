@@ -256,6 +256,11 @@ def test_trades_on_real_data_exercise_every_branch():
     assert reasons == {"hold", "stop_loss", "take_profit", "end_of_data"}
 
 
+def plain(value):
+    """A numpy scalar from a table as the Python number it holds."""
+    return value.item() if hasattr(value, "item") else value
+
+
 def test_sweep_rows_equal_single_backtests():
     """A sweep computes the same stats (by name) as one backtest per set and symbol."""
     candles = {"ETH_USD": vzb.load_sample("ETH_USD"), "LTC_USD": vzb.load_sample("LTC_USD")}
@@ -280,7 +285,7 @@ def test_sweep_rows_equal_single_backtests():
         assert len(table) == len(candles) * np.prod([len(v) for v in grid.values()])
         assert set(table["symbol"]) == set(candles)
         for _, row in table.iterrows():
-            params = {k: row[k].item() if hasattr(row[k], "item") else row[k] for k in grid}
+            params = {k: plain(row[k]) for k in grid}
             frame = candles[row["symbol"]]
             result = vzb.backtest(frame, strategy, params, **options)
             want = expected_stats(result, frame)
@@ -586,3 +591,63 @@ def test_a_flat_trade_and_a_flat_signal_are_neither_wins_nor_losses():
     assert s["Worst Trade [%]"] == pytest.approx(-10.0, rel=1e-12)
     assert s["Exposure Time [%]"] == pytest.approx(100 * 6 / 14, rel=1e-12)
     assert_stats_match(s, expected_stats(result, candles))
+
+
+def one_candle_window(high):
+    """Bar 0 spans 3.9 .. 50.8; with ``volume_window=1, num_bins=5, top_percentile=0.2``
+    bar 1's resistance is the top bin's lower edge, 3.9 + 4 * 9.38 = 41.42 (the top
+    edge being the window's high itself, not lo + 5 * width)."""
+    return pd.DataFrame(
+        {
+            "open": [10.0, 35.0, 36.0],
+            "high": [50.8, high, 37.0],
+            "low": [3.9, 34.0, 35.0],
+            "close": [40.0, 36.0, 36.5],
+            "volume": [1.0, 1.0, 1.0],
+        },
+        index=pd.date_range("2022-01-01", periods=3, freq="1D", tz="UTC"),
+    )
+
+
+EDGE = 3.9 + 4 * ((50.8 - 3.9) / 5)  # the resistance, computed as the kernels do
+
+
+@pytest.mark.parametrize(("high", "signal"), [(41.3, False), (41.5, True), (EDGE, True)])
+def test_breakout_resistance_of_a_one_candle_window(high, signal):
+    candles = one_candle_window(high)
+    params = {"volume_window": 1, "num_bins": 5, "top_percentile": 0.2, "hold_period_bars": 1}
+    result = vzb.backtest(candles, BREAKOUT, params)
+    assert result.signals.tolist()[:2] == [False, signal]
+    # a sweep (sets sharing one profile) finds the same signals, ties included
+    grid = {"volume_window": [1], "num_bins": [5], "top_percentile": [0.2, 0.9]}
+    grid["breakout_buffer"] = [0.0, 0.001]
+    table = vzb.sweep(candles, BREAKOUT, grid)
+    for _, row in table.iterrows():
+        params = {k: plain(row[k]) for k in grid}
+        alone = vzb.backtest(candles, BREAKOUT, params)
+        assert row["# Signals"] == alone.stats["# Signals"] == int(alone.signals.sum()), params
+    row = table[(table.top_percentile == 0.2) & (table.breakout_buffer == 0.0)]
+    assert row["# Signals"].item() == result.stats["# Signals"]
+
+
+def test_breakout_zero_span_candle_on_a_bin_edge():
+    # window (2 bars): a candle spanning 64.1 .. 67.0 (volume 1, half in each of 2 bins)
+    # and a flat candle at 65.55, exactly the middle edge (volume 9): it belongs to the
+    # upper bin [65.55, 67.0], so 95% of the volume is there and the resistance is 65.55;
+    # bar 2 (high 65) does not break it
+    candles = pd.DataFrame(
+        {
+            "open": [65.0, 65.55, 64.5],
+            "high": [67.0, 65.55, 65.0],
+            "low": [64.1, 65.55, 64.0],
+            "close": [66.0, 65.55, 64.8],
+            "volume": [1.0, 9.0, 1.0],
+        },
+        index=pd.date_range("2022-01-01", periods=3, freq="1D", tz="UTC"),
+    )
+    assert 64.1 + 1 * ((67.0 - 64.1) / 2) == 65.55
+    params = {"volume_window": 2, "num_bins": 2, "top_percentile": 0.5}
+    result = vzb.backtest(candles, BREAKOUT, params)
+    assert result.signals.tolist() == [False, False, False]
+    candles.loc[candles.index[2], "high"] = 65.55  # reaching the edge is a breakout
+    assert vzb.backtest(candles, BREAKOUT, params).signals.tolist() == [False, False, True]
