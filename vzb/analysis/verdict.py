@@ -136,14 +136,17 @@ def describe(summary: dict[str, Any], *, out_of_sample: float | None = None) -> 
     if isinstance(pbo, float) and math.isnan(pbo):
         words += " PBO is undefined (a set never trades in some half of the candles)."
     else:
-        verdict = (
-            "looks like luck"
-            if pbo >= 0.5
-            else ("holds up out of sample" if pbo < 0.2 else "is doubtful")
-        )
+        if pbo >= 0.5:
+            verdict = "the selection looks like luck"
+        elif not best > 0:
+            verdict = "the ranking persists, but even the best set loses money: no edge to keep"
+        elif pbo < 0.2:
+            verdict = "the selection holds up out of sample"
+        else:
+            verdict = "the selection is doubtful"
         words += (
             f" PBO {pbo:.0%}: the in-sample winner ranks in the bottom half out of sample in "
-            f"{pbo:.0%} of the splits, so the selection {verdict}."
+            f"{pbo:.0%} of the splits, so {verdict}."
         )
     if out_of_sample is not None:
         words += f" Out of sample (walk-forward) its Sharpe was {out_of_sample:.2f}."
