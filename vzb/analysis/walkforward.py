@@ -27,7 +27,7 @@ from typing import Any
 
 import pandas as pd
 
-from vzb.analysis.folds import Window, split_folds
+from vzb.analysis.folds import Fold, Window, split_folds
 from vzb.analysis.ledger import count_trials, frames_study
 from vzb.analysis.verdict import choose_best, overfitting_summary, plain
 from vzb.data.arrays import symbol_frames
@@ -114,6 +114,14 @@ class WalkForwardResult:
             }
         return pd.DataFrame.from_dict(rows, orient="index")
 
+    def plot(self, **kwargs: Any):
+        """Out-of-sample equity with the folds marked, the parameters chosen per fold and
+        the PBO rank-logit histogram (drawn by the presentation layer through
+        ``vzb/_hooks.py``; importing ``vzb`` sets the hook). Returns the figure."""
+        from vzb import _hooks
+
+        return _hooks.walk_forward_plotter(self, **kwargs)
+
     def __repr__(self) -> str:
         stats = self.stats
         best = self.overfitting
@@ -139,7 +147,7 @@ def _slice(frames: dict[str, pd.DataFrame], start, stop) -> dict[str, pd.DataFra
     return out
 
 
-def _check_objective(objective: str) -> None:
+def check_objective(objective: str) -> None:
     if objective not in STAT_NAMES:
         close = difflib.get_close_matches(str(objective), STAT_NAMES, n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
@@ -191,25 +199,67 @@ def walk_forward(
     -------
     WalkForwardResult
     """
-    _check_objective(objective)
+    check_objective(objective)
     opts = validate_options(**options)
     strat = get_strategy(strategy)
     sets = parameter_sets(strat, grid, n_iter=n_iter, seed=seed)
-    parameters = list(strat.parameters)
     frames = symbol_frames(candles)
+    index = union_index(frames)
+    folds = split_folds(index, train, test, step=step, anchored=anchored, purge=purge)
+    tables = []
+    for fold in folds:
+        train_start, train_stop = fold_training(index, fold)
+        training = _slice(frames, train_start, train_stop)
+        tables.append(sweep_sets(training, strat, sets, n_jobs=n_jobs, count_trials=False, **opts))
+    in_sample, returns = sweep_sets(frames, strat, sets, n_jobs=n_jobs, returns=True, **opts)
+    return assemble(frames, index, folds, tables, in_sample, returns, strat, objective, opts)
+
+
+def union_index(frames: Mapping[str, pd.DataFrame]) -> pd.DatetimeIndex:
+    """The union of the symbols' timestamps (the folds are cut on it)."""
     index = None
     for frame in frames.values():
         index = frame.index if index is None else index.union(frame.index)
-    folds = split_folds(index, train, test, step=step, anchored=anchored, purge=purge)
+    return index
+
+
+def fold_training(index: pd.DatetimeIndex, fold: Fold) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """A fold's training window as times ``[start, stop)`` (candles in it are used)."""
+    return index[fold.train.start], index[fold.train.stop]
+
+
+def training_symbols(frames: Mapping[str, pd.DataFrame], index, fold: Fold) -> list[str]:
+    """The symbols with candles in a fold's training window (the others sit it out)."""
+    return list(_slice(frames, *fold_training(index, fold)))
+
+
+def assemble(
+    frames: Mapping[str, pd.DataFrame],
+    index: pd.DatetimeIndex,
+    folds: list[Fold],
+    tables: list[pd.DataFrame],
+    in_sample: pd.DataFrame,
+    returns: pd.DataFrame,
+    strat: Any,
+    objective: str,
+    opts: Mapping[str, Any],
+    *,
+    home: str | None = None,
+) -> WalkForwardResult:
+    """The walk-forward result from each fold's training sweep (``tables``) and the sweep
+    over all the candles: per fold, choose the best set, backtest it on the test window
+    (flat, with the cash the previous window ended with), chain; then the overfitting
+    statistics with the ledger's count (``home``: the ledger's directory, see
+    :func:`~vzb.analysis.ledger.home_dir`). :func:`walk_forward` and its job both end
+    here."""
+    parameters = list(strat.parameters)
     symbol = next(iter(frames))
     rows, pieces = [], []
     cash = opts["cash"]
-    for fold in folds:
+    for fold, table in zip(folds, tables, strict=True):
         train_start, train_stop = index[fold.train.start], index[fold.train.stop - 1]
         test_start = index[fold.test.start]
         test_stop = index[fold.test.stop] if fold.test.stop < len(index) else None
-        training = _slice(frames, train_start, index[fold.train.stop])
-        table = sweep_sets(training, strat, sets, n_jobs=n_jobs, count_trials=False, **opts)
         best = choose_best(table, objective, parameters)
         params = {name: plain(best[name]) for name in parameters}
         history = _slice(frames, index[0], test_start)
@@ -231,11 +281,11 @@ def walk_forward(
                 "trades": int(result.stats["# Trades"]),
             }
         )
-    in_sample, returns = sweep_sets(frames, strat, sets, n_jobs=n_jobs, returns=True, **opts)
-    # every set tried on this study so far (this sweep was just counted), not only these
-    study = count_trials(strategy_ref(strat), *frames_study(frames))
+    n_sets = returns.shape[1]
+    # every set tried on this study so far (the full sweep was just counted), not only these
+    study = count_trials(strategy_ref(strat), *frames_study(frames), home=home)
     overfitting = overfitting_summary(
-        in_sample, returns, objective=objective, n_trials=max(study, len(sets))
+        in_sample, returns, objective=objective, n_trials=max(study, n_sets)
     )
     return WalkForwardResult(
         folds=pd.DataFrame(rows, index=pd.RangeIndex(1, len(rows) + 1, name="fold")),

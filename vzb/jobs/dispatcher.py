@@ -238,7 +238,8 @@ class Dispatcher:
 
     def _keep_output(self, run: Run, index: int, answer: dict) -> None:
         if self.remote:  # the worker could not write the store: this process does
-            unit = {"task_id": run.task_id, "attempt": run.attempt, "index": index}
+            unit = {"task_id": run.task_id, "attempt": run.attempt, "index": index,
+                    "kwargs": run.units[index].get("kwargs")}  # fmt: skip
             try:
                 answer = record_output(self.store, unit, answer["output"])
             except Exception as err:
@@ -331,11 +332,14 @@ class Dispatcher:
         Here when that is light: a sweep's tables are mostly in memory already, custom
         units and one-symbol backtests have nothing to load, and remote workers cannot
         reach the disk anyway. A multi-symbol backtest is combined in a worker (it loads
-        every symbol's curves), so that the notebook kernel stays responsive.
+        every symbol's curves), and so is a walk-forward (it backtests each fold's chosen
+        set and computes the overfitting statistics), so that the notebook kernel stays
+        responsive.
         """
         if run.missing(self.store.units(run.task_id)):  # a stale unit write was dropped
             return
-        if self.remote or run.kind != "backtest" or len(run.units) == 1:
+        heavy = run.kind == "walk_forward" or (run.kind == "backtest" and len(run.units) > 1)
+        if self.remote or not heavy:
             try:
                 summary, value = combine_units(
                     self.store, run.task_id, run.attempt, units=run.units, tables=run.tables

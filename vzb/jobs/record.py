@@ -304,8 +304,11 @@ def report(
     return True
 
 
-def finish_unit(record: dict, attempt: int, unit: int, first: bool) -> bool:
-    """Unit ``unit`` finished; ``first``: its output was not recorded before."""
+def finish_unit(
+    record: dict, attempt: int, unit: int, first: bool, label: str | None = None
+) -> bool:
+    """Unit ``unit`` finished; ``first``: its output was not recorded before; ``label``:
+    what the unit was part of, leading the message (``"fold 3/8, training: ..."``)."""
     if record["status"] != "running" or record["attempt"] != attempt:
         return False
     progress = dict(record["unit_progress"])
@@ -317,7 +320,8 @@ def finish_unit(record: dict, attempt: int, unit: int, first: bool) -> bool:
         record["units_done"] += 1
     _set_progress(record, progress)
     if not record["cancel_requested"]:
-        record["message"] = f"{record['units_done']}/{record['units_total']} units done"
+        lead = f"{label}: " if label else ""
+        record["message"] = f"{lead}{record['units_done']}/{record['units_total']} units done"
     return True
 
 

@@ -24,14 +24,14 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from vzb.errors import ParameterError, UnknownSymbolError
 from vzb.jobs.record import plain_data
 from vzb.jobs.worker import resolve_function
 
-__all__ = ["backtest_spec", "market_spec", "sweep_spec", "units_spec"]
+__all__ = ["backtest_spec", "market_spec", "sweep_spec", "units_spec", "walk_forward_spec"]
 
 
 def market_spec(
@@ -76,7 +76,7 @@ def market_spec(
     ...
     vzb.errors.UnknownSymbolError: No BTC_USD 1d candles from 2030-01-01; ... inside that range.
     """
-    from vzb.data.catalog import list_symbols
+    from vzb.data.sources import catalog_sources
     from vzb.data.symbols import normalize_symbol
     from vzb.data.timeframes import TIMEFRAMES
     from vzb.engine.options import validate_options
@@ -91,9 +91,7 @@ def market_spec(
         raise ParameterError("symbols is empty: give at least one symbol, e.g. 'BTC_USD'")
     # resolved now: workers may have been started before $VZB_DATA_DIR changed
     data_dir = os.fspath(data_dir) if data_dir else os.environ.get("VZB_DATA_DIR")
-    catalog = list_symbols(data_dir)
-    symbol_timeframe = zip(catalog["symbol"].tolist(), catalog["timeframe"].tolist(), strict=True)
-    entries = dict(zip(symbol_timeframe, catalog["source"].tolist(), strict=True))
+    entries = catalog_sources(data_dir)
     sources = {symbol: source for (symbol, tf), source in entries.items() if tf == timeframe}
     for symbol in symbols:
         if symbol not in sources:
@@ -203,6 +201,65 @@ def sweep_spec(
         workers=int(workers),
     )
     return spec, sets
+
+
+def walk_forward_spec(
+    strategy: str,
+    grid: Mapping[str, Any],
+    symbols: str | Sequence[str],
+    *,
+    train: Any,
+    test: Any,
+    step: Any = None,
+    anchored: bool = False,
+    purge: int = 0,
+    objective: str = "Sharpe Ratio",
+    **sweep: Any,
+) -> tuple[dict, list[dict]]:
+    """A checked walk-forward spec and its parameter sets: :func:`sweep_spec`'s, the
+    folds' windows (bar counts, or time spans kept as strings) and the objective.
+
+    Whether the windows fit the candles is checked when the units are cut
+    (:func:`vzb.jobs.planning.walk_forward_units`, before anything is stored).
+
+    Raises
+    ------
+    ParameterError
+        As :func:`sweep_spec`, or an objective that is not a stat.
+    """
+    from vzb.analysis.walkforward import check_objective
+
+    check_objective(objective)
+    spec, sets = sweep_spec(strategy, grid, symbols, **sweep)
+    from vzb.analysis.ledger import home_dir
+
+    spec.update(
+        # the ledger of trials where it is submitted (workers may have started before
+        # $VZB_HOME changed): the units count their sets there, the result reads it
+        home=os.path.abspath(home_dir()),
+        train=_window(train),
+        test=_window(test),
+        step=None if step is None else _window(step),
+        anchored=bool(anchored),
+        purge=purge,
+        objective=objective,
+    )
+    return spec, sets
+
+
+def _window(value: Any) -> Any:
+    """A fold window as plain data: a bar count as is, a time span as a string."""
+    if isinstance(value, (int, str)) or value is None:
+        return value
+    import pandas as pd
+
+    if isinstance(value, pd.Timedelta | timedelta):
+        return str(pd.Timedelta(value))
+    if hasattr(value, "freqstr"):  # an offset such as pd.offsets.Day(30): "30D"
+        return value.freqstr
+    raise ParameterError(
+        f"window {value!r} is neither a bar count nor a time span; give e.g. 500 or '365D'"
+    )
 
 
 def units_spec(function: str, kwargs: Iterable[Mapping[str, Any]], description: str = "") -> dict:

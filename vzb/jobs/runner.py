@@ -1,4 +1,5 @@
-"""The job runner: submit backtests and sweeps as background tasks, poll, cancel, wait.
+"""The job runner: submit backtests, sweeps and walk-forwards as background tasks, poll,
+cancel, wait.
 
 A :class:`JobRunner` lives in the notebook kernel. ``submit`` checks the request
 (:mod:`vzb.jobs.requests`), stores a queued task and returns at once; its
@@ -39,7 +40,7 @@ from vzb.jobs.executors import ExecutorBackend, executor_backend
 from vzb.jobs.planning import build_units
 from vzb.jobs.reaping import register_runner, unregister_runner
 from vzb.jobs.record import TERMINAL_STATES, TaskRecord
-from vzb.jobs.requests import backtest_spec, sweep_spec, units_spec
+from vzb.jobs.requests import backtest_spec, sweep_spec, units_spec, walk_forward_spec
 from vzb.jobs.store import TaskStore
 from vzb.jobs.task import Task, task_table
 from vzb.strategies.registry import DEFAULT_STRATEGY
@@ -216,6 +217,50 @@ class JobRunner:
         )  # fmt: skip
         return self._submit("sweep", spec, sets=sets)
 
+    def submit_walk_forward(
+        self,
+        strategy: str,
+        grid: Mapping[str, Any],
+        *,
+        symbols: str | Sequence[str] = ("BTC_USD",),
+        train: Any,
+        test: Any,
+        step: Any = None,
+        anchored: bool = False,
+        purge: int = 0,
+        objective: str = "Sharpe Ratio",
+        n_iter: int | None = None,
+        seed: int | None = None,
+        timeframe: str = "1d",
+        start: Any = None,
+        end: Any = None,
+        chunk_size: int | None = None,
+        data_dir: str | None = None,
+        **options,
+    ) -> Task:
+        """Submit a walk-forward optimisation (:func:`vzb.walk_forward`); returns a Task.
+
+        Same arguments as :func:`vzb.walk_forward`, with the candles given as ``symbols``
+        (read through the catalog, between ``start`` and ``end``). The task is cut into
+        units: each fold's training sweep in chunks of parameter sets, and the sweep over
+        all the candles, so it keeps every worker busy; the panel shows which fold each
+        runs ("fold 3/8, training"). Its result (``runner.result(task_id)``) is the
+        ``WalkForwardResult``, the same as the direct call gives.
+
+        Raises
+        ------
+        ParameterError
+            As :meth:`submit_sweep`, an objective that is not a stat, or windows that
+            do not fit the candles (nothing is stored).
+        """
+        spec, sets = walk_forward_spec(
+            strategy, grid, symbols, train=train, test=test, step=step, anchored=anchored,
+            purge=purge, objective=objective, n_iter=n_iter, seed=seed, start=start, end=end,
+            timeframe=timeframe, chunk_size=chunk_size, workers=self.max_workers,
+            data_dir=data_dir, options=options, index_cache=self._candle_index,
+        )  # fmt: skip
+        return self._submit("walk_forward", spec, sets=sets)
+
     def submit_units(
         self, function: str, kwargs: Iterable[Mapping[str, Any]], *, description: str = ""
     ) -> Task:
@@ -287,8 +332,9 @@ class JobRunner:
     def result(self, task_id: str, timeout: float | None = None):
         """Wait for the task and load its result from disk.
 
-        Returns the ``BacktestResult`` of a backtest, the stats DataFrame of a sweep, or
-        the list of return values of :meth:`submit_units`.
+        Returns the ``BacktestResult`` of a backtest, the stats DataFrame of a sweep, the
+        ``WalkForwardResult`` of a walk-forward, or the list of return values of
+        :meth:`submit_units`.
 
         Raises
         ------

@@ -320,7 +320,7 @@ class TaskStore:
 
         def change(record: dict) -> bool:
             first = self._cache.get(unit_key) is None  # in the same transaction
-            if not states.finish_unit(record, attempt, unit, first):
+            if not states.finish_unit(record, attempt, unit, first, output.get("label")):
                 return False
             if first:
                 self._cache.set(unit_key, dict(output, attempt=attempt))

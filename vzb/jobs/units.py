@@ -92,20 +92,46 @@ def sweep_chunk(
     end: str | None = None,
     options: Mapping[str, Any] | None = None,
     data_dir: str | None = None,
+    count_trials: bool = True,
+    returns: bool = False,
+    label: str | None = None,
+    home: str | None = None,
 ):
-    """Run a chunk of parameter sets over the task's symbols: return the stats table."""
+    """Run a chunk of parameter sets over the task's symbols: return the stats table.
+
+    ``count_trials=False``: not counted in the ledger of trials (a walk-forward's
+    training windows); ``returns=True``: return ``(table, returns)``, the per-bar returns
+    with the set's position in the chunk as column name (a string, for Parquet);
+    ``label`` leads the progress messages (``"fold 3/8, training"``); ``home``: the
+    ledger's directory (:func:`vzb.analysis.ledger.home_dir` where the task was
+    submitted; default: this process's).
+    """
     from vzb.engine.sweeps import sweep_stats
 
-    context.stage(0.0, "loading candles")
+    lead = f"{label}: " if label else ""
+    context.stage(0.0, f"{lead}loading candles")
     candles = _load(symbols, timeframe, start, end, data_dir)
     data = candles[symbols[0]] if len(symbols) == 1 else candles
-    context.stage(0.05, f"running chunk {context.index + 1}/{context.total}")
-    table = sweep_stats(
+    context.stage(0.05, f"{lead}running chunk {context.index + 1}/{context.total}")
+    output = sweep_stats(
         data,
         strategy,
         [dict(p) for p in param_sets],
         checkpoint=context.scaled(0.05, 0.95),
+        count_trials=count_trials and home is None,
+        returns=returns,
         **(options or {}),
     )
-    context.stage(0.95, f"saving chunk {context.index + 1}/{context.total}")
-    return table
+    if count_trials and home is not None and param_sets:
+        from vzb.analysis.ledger import record_sweep
+        from vzb.strategies.registry import get_strategy, strategy_ref
+
+        strat = get_strategy(strategy)
+        sets = [strat.validate(dict(p)) for p in param_sets]
+        record_sweep(strategy_ref(strat), candles, sets, home=home)
+    context.stage(0.95, f"{lead}saving chunk {context.index + 1}/{context.total}")
+    if returns:
+        table, curves = output
+        curves.columns = [str(c) for c in curves.columns]
+        return table, curves
+    return output

@@ -182,6 +182,9 @@ def record_output(store: TaskStore, unit: Mapping[str, Any], output: Any) -> dic
     Returns what :func:`execute` returns; the runner calls it for remote workers.
     """
     info = save_unit_output(store, unit, output)
+    label = (unit.get("kwargs") or {}).get("label")
+    if label:  # leads the task's message: "fold 3/8, training: 12/90 units done"
+        info["label"] = label
     record = store.finish_unit(unit["task_id"], unit["attempt"], unit["index"], info)
     if record is not None and info["format"] == "table":
         return {"saved": True, "table": output}
@@ -201,8 +204,9 @@ def _yield_to_the_notebook() -> None:
 def save_unit_output(store: TaskStore, unit: Mapping[str, Any], output: Any) -> dict:
     """Save a unit's output under the store directory; return its plain-data description.
 
-    A DataFrame goes to Parquet (``save_table``), a ``BacktestResult`` to a result
-    directory (``save_result``); plain data is kept in the store as is.
+    A DataFrame goes to Parquet (``save_table``), a tuple of DataFrames to one Parquet
+    file each, a ``BacktestResult`` to a result directory (``save_result``); plain data
+    is kept in the store as is.
     """
     base = os.path.join(
         store.result_dir(unit["task_id"]), f"unit-{unit['index']:05d}-a{unit['attempt']}"
@@ -218,4 +222,14 @@ def save_unit_output(store: TaskStore, unit: Mapping[str, Any], output: Any) -> 
 
         path = save_table(output, base + ".parquet")
         return {"format": "table", "path": path, "rows": len(output)}
+    if (
+        pandas is not None
+        and isinstance(output, tuple)
+        and output
+        and all(isinstance(part, pandas.DataFrame) for part in output)
+    ):  # several tables (a sweep chunk's stats and returns): one Parquet file each
+        from vzb.results import save_table
+
+        paths = [save_table(part, f"{base}-{k}.parquet") for k, part in enumerate(output)]
+        return {"format": "tables", "paths": paths, "rows": len(output[0])}
     return {"format": "value", "value": output}
