@@ -30,7 +30,7 @@ import socket
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from vzb.errors import ParameterError, TaskStateError
@@ -40,10 +40,9 @@ from vzb.jobs.executors import ExecutorBackend, executor_backend
 from vzb.jobs.planning import build_units
 from vzb.jobs.reaping import register_runner, unregister_runner
 from vzb.jobs.record import TERMINAL_STATES, TaskRecord
-from vzb.jobs.requests import backtest_spec, sweep_spec, units_spec, walk_forward_spec
 from vzb.jobs.store import TaskStore
+from vzb.jobs.submitting import Submitting
 from vzb.jobs.task import Task, task_table
-from vzb.strategies.registry import DEFAULT_STRATEGY
 
 __all__ = ["DEFAULT_STORE", "JobRunner", "default_store_dir"]
 
@@ -56,7 +55,7 @@ def default_store_dir() -> str:
     return os.environ.get("VZB_HOME") or DEFAULT_STORE
 
 
-class JobRunner:
+class JobRunner(Submitting):
     """Run backtests and sweeps as background tasks stored in a :class:`TaskStore`.
 
     Parameters
@@ -153,124 +152,6 @@ class JobRunner:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-    # -- submitting -----------------------------------------------------------------------
-    def submit(
-        self,
-        strategy: str = DEFAULT_STRATEGY,
-        params: Mapping[str, Any] | None = None,
-        symbols: str | Sequence[str] = ("BTC_USD",),
-        start: Any = None,
-        end: Any = None,
-        timeframe: str = "1d",
-        *,
-        data_dir: str | None = None,
-        **options,
-    ) -> Task:
-        """Submit a backtest of ``strategy`` on ``symbols``; returns a queued :class:`Task`.
-
-        ``strategy`` defaults to ``vzb.strategies.DEFAULT_STRATEGY``. Everything is
-        checked first (strategy, parameters, symbols, dates, timeframe, engine options):
-        a bad request raises and stores nothing. Each symbol is one work unit; the result
-        is the combined ``BacktestResult``.
-
-        Raises
-        ------
-        ParameterError
-            Unknown strategy, parameter out of range, bad dates, timeframe or option.
-        UnknownSymbolError
-            A symbol the catalog does not hold for this timeframe.
-        """
-        spec = backtest_spec(
-            strategy, params, symbols, start=start, end=end, timeframe=timeframe,
-            data_dir=data_dir, options=options, index_cache=self._candle_index,
-        )  # fmt: skip
-        return self._submit("backtest", spec)
-
-    def submit_sweep(
-        self,
-        strategy: str,
-        grid: Mapping[str, Any],
-        symbols: str | Sequence[str] = ("BTC_USD",),
-        *,
-        n_iter: int | None = None,
-        seed: int | None = None,
-        start: Any = None,
-        end: Any = None,
-        timeframe: str = "1d",
-        chunk_size: int | None = None,
-        data_dir: str | None = None,
-        **options,
-    ) -> Task:
-        """Submit a sweep of ``strategy`` over a parameter ``grid``; returns a queued Task.
-
-        ``n_iter`` samples that many parameter sets at random (reproducible with
-        ``seed``). Parameter sets are split into units of ``chunk_size`` sets (default:
-        units that shrink as the sweep goes on, see :mod:`vzb.jobs.planning`); the result
-        is the stats table, one row per parameter set and symbol, as
-        :func:`vzb.engine.sweep_stats` gives it.
-        """
-        spec, sets = sweep_spec(
-            strategy, grid, symbols, n_iter=n_iter, seed=seed, start=start, end=end,
-            timeframe=timeframe, chunk_size=chunk_size, workers=self.max_workers,
-            data_dir=data_dir, options=options, index_cache=self._candle_index,
-        )  # fmt: skip
-        return self._submit("sweep", spec, sets=sets)
-
-    def submit_walk_forward(
-        self,
-        strategy: str,
-        grid: Mapping[str, Any],
-        *,
-        symbols: str | Sequence[str] = ("BTC_USD",),
-        train: Any,
-        test: Any,
-        step: Any = None,
-        anchored: bool = False,
-        purge: int = 0,
-        objective: str = "Sharpe Ratio",
-        n_iter: int | None = None,
-        seed: int | None = None,
-        timeframe: str = "1d",
-        start: Any = None,
-        end: Any = None,
-        chunk_size: int | None = None,
-        data_dir: str | None = None,
-        **options,
-    ) -> Task:
-        """Submit a walk-forward optimisation (:func:`vzb.walk_forward`); returns a Task.
-
-        Same arguments as :func:`vzb.walk_forward`, with the candles given as ``symbols``
-        (read through the catalog, between ``start`` and ``end``). The task is cut into
-        units: each fold's training sweep in chunks of parameter sets, and the sweep over
-        all the candles, so it keeps every worker busy; the panel shows which fold each
-        runs ("fold 3/8, training"). Its result (``runner.result(task_id)``) is the
-        ``WalkForwardResult``, the same as the direct call gives.
-
-        Raises
-        ------
-        ParameterError
-            As :meth:`submit_sweep`, an objective that is not a stat, or windows that
-            do not fit the candles (nothing is stored).
-        """
-        spec, sets = walk_forward_spec(
-            strategy, grid, symbols, train=train, test=test, step=step, anchored=anchored,
-            purge=purge, objective=objective, n_iter=n_iter, seed=seed, start=start, end=end,
-            timeframe=timeframe, chunk_size=chunk_size, workers=self.max_workers,
-            data_dir=data_dir, options=options, index_cache=self._candle_index,
-        )  # fmt: skip
-        return self._submit("walk_forward", spec, sets=sets)
-
-    def submit_units(
-        self, function: str, kwargs: Iterable[Mapping[str, Any]], *, description: str = ""
-    ) -> Task:
-        """Submit your own function as a task: one unit per kwargs dict.
-
-        ``function`` is an import path ``"package.module:name"`` of a function
-        ``f(context, **kwargs)``; call ``context.checkpoint(fraction)`` often so that
-        cancel works. Its return values (plain data) are the task's result, a list.
-        """
-        return self._submit("units", units_spec(function, kwargs, description))
 
     def _submit(self, kind: str, spec: dict, sets: list | None = None) -> Task:
         if self._closed:
