@@ -93,3 +93,16 @@ def test_progress_line_shows_bar_units_and_stage():
         width=10,
     )  # fmt: skip
     assert line == "[###.......]  30%  3/10 units  running  running BTC_USD 4/10"
+
+
+def test_jobs_status_json_is_the_record_as_json(tmp_path):
+    import json
+
+    with JobRunner(tmp_path, max_workers=1) as runner:
+        task = runner.submit_units(SLEEP, [{"seconds": 0, "value": 3}])
+        task.wait(timeout=60)
+    code, text = run("jobs", "status", task.task_id, "--json", "--store", str(tmp_path))
+    assert code == 0
+    record = json.loads(text)
+    assert record["task_id"] == task.task_id and record["status"] == "completed"
+    assert record["progress"] == 1.0 and record["kind"] == "units"

@@ -202,7 +202,8 @@ def _jobs(args, out: TextIO) -> int:
         from vzb.jobs import JobRunner
 
         with JobRunner(directory, max_workers=args.workers) as runner:
-            adopted = runner.reap()
+            # the runner takes orphans over as it starts; reap() finds any left since
+            adopted = list(dict.fromkeys([*runner.resumed, *runner.reap()]))
             if not adopted:
                 out.write("nothing to resume: no task lost its runner\n")
                 return 0
@@ -233,7 +234,7 @@ def _jobs(args, out: TextIO) -> int:
     if args.action == "status":
         record = store.get(args.task_id)
         if args.json:
-            out.write(json.dumps(record, indent=2, default=str) + "\n")
+            out.write(json.dumps(record.to_dict(), indent=2, default=str) + "\n")
         else:
             for key in ("task_id", "kind", "status", "progress", "message", "units_done",
                         "units_total", "created_at", "started_at", "finished_at", "attempt",
