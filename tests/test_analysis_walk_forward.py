@@ -174,7 +174,8 @@ def test_skill_less_choices_look_like_luck():
     assert 0.25 < np.mean(pbos) < 0.75
 
 
-def test_several_symbols_and_a_time_span():
+def test_several_symbols_and_a_time_span(tmp_path, monkeypatch):
+    monkeypatch.setenv("VZB_HOME", str(tmp_path))  # a ledger of its own: 2 trials
     candles = {"BTC_USD": vzb.load_sample("BTC_USD"), "LTC_USD": vzb.load_sample("LTC_USD")}
     wf = walk_forward(
         candles,

@@ -338,3 +338,28 @@ def test_chain_of_consecutive_periods():
     assert_stats_match(chained.stats, want)
     assert len(positions) > 10 and want["Signal Samples"] > 10
     assert chained.total_signals == want["# Signals"]
+
+
+def test_exposure_counts_a_position_on_bars_its_symbol_lacks():
+    """A is missing three days inside its position, B has them: the combined Exposure
+    counts those days (by time), as the combined equity holds the position there."""
+    idx = pd.date_range("2021-01-01", periods=10, freq="1D", tz="UTC")
+    o = np.full(10, 100.0)
+    c = np.full(10, 99.5)
+    c[1] = 102
+    a = pd.DataFrame(
+        dict(
+            open=o,
+            high=np.maximum(o, c) * 1.001,
+            low=np.minimum(o, c) * 0.999,
+            close=c,
+            volume=np.ones(10),
+        ),
+        index=idx,
+    )
+    b = a.assign(close=99.5)
+    a = a.drop(idx[[3, 4, 5]])
+    params = dict(vol_ma_window=1, vol_multiplier=0.0, body_pct=0.01, hold_period_bars=3)
+    result = vzb.backtest({"A": a, "B": b}, "volume_long_candle", params)
+    assert result.stats["Exposure Time [%]"] == pytest.approx(60.0)
+    assert_combined_matches(result, result.per_symbol, {"A": a, "B": b})

@@ -27,13 +27,13 @@ _MONEY_COLUMNS = ("quantity", "entry_fee", "exit_fee", "gross_pnl", "net_pnl")
 _WEIGHTED_STUDY = ("Signal Win Rate [%]", "Signal Avg. Return [%]", "Signal Avg. Bars Held")
 
 
-def _exposed_bars(result: BacktestResult, positions: pd.DataFrame) -> np.ndarray:
-    """Bool per bar of ``result``: a position is open at the bar's close (entry bar up
-    to, not including, the exit bar: the bars held)."""
-    index = result.equity.index
+def _exposed_bars(index: pd.DatetimeIndex, positions: pd.DataFrame) -> np.ndarray:
+    """Bool per bar of ``index`` (the union of the symbols' bars): a position is open at
+    the bar's close, from its entry time up to, not including, its exit time. Counted by
+    time, so a position held across bars its own symbol lacks still counts there."""
     held = np.zeros(len(index) + 1, dtype=np.int64)
-    np.add.at(held, index.get_indexer(positions["entry_time"]), 1)
-    np.add.at(held, index.get_indexer(positions["exit_time"]), -1)
+    np.add.at(held, index.searchsorted(positions["entry_time"].to_numpy(), side="left"), 1)
+    np.add.at(held, index.searchsorted(positions["exit_time"].to_numpy(), side="left"), -1)
     return np.cumsum(held[:-1]) > 0
 
 
@@ -81,7 +81,7 @@ def combine(results: Mapping[str, BacktestResult], *, cash: float | None = None)
             positions[column] = positions[column] * factor
         positions["symbol"] = pd.Series([symbol] * len(positions), dtype="str")
         frames.append(positions)
-        exposed[index.get_indexer(r.equity.index)] |= _exposed_bars(r, positions)
+        exposed |= _exposed_bars(index, positions)
         signals[symbol] = r.signals.reindex(index, fill_value=False).astype(bool)
         for name, values in r.indicators.items():
             indicators[(symbol, name)] = values.reindex(index)
