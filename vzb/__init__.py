@@ -22,41 +22,42 @@ import sys
 from typing import TYPE_CHECKING
 
 from vzb import _hooks
+from vzb._lazy import lazy_names
 from vzb._version import __version__
 
-# public name -> module that defines it
+# public name -> subpackage of vzb that exports it
 _API = {
     # data
-    "read_candles": "vzb.data",
-    "validate_candles": "vzb.data",
-    "from_upbit": "vzb.data",
-    "from_bithumb": "vzb.data",
-    "from_ccxt": "vzb.data",
-    "list_samples": "vzb.data",
-    "load_sample": "vzb.data",
-    "load_candles": "vzb.data",
-    "list_symbols": "vzb.data",
-    "resample_candles": "vzb.data",
-    "synthetic_candles": "vzb.data",
+    "read_candles": "data",
+    "validate_candles": "data",
+    "from_upbit": "data",
+    "from_bithumb": "data",
+    "from_ccxt": "data",
+    "list_samples": "data",
+    "load_sample": "data",
+    "load_candles": "data",
+    "list_symbols": "data",
+    "resample_candles": "data",
+    "synthetic_candles": "data",
     # strategies
-    "list_strategies": "vzb.strategies",
-    "get_strategy": "vzb.strategies",
-    "register_strategy": "vzb.strategies",
-    "signals": "vzb.strategies",
-    "indicators": "vzb.strategies",
+    "list_strategies": "strategies",
+    "get_strategy": "strategies",
+    "register_strategy": "strategies",
+    "signals": "strategies",
+    "indicators": "strategies",
     # engine
-    "backtest": "vzb.engine",
-    "BacktestResult": "vzb.engine",
-    "sweep": "vzb.engine",
+    "backtest": "engine",
+    "BacktestResult": "engine",
+    "sweep": "engine",
     # analysis
-    "walk_forward": "vzb.analysis",
-    "trials": "vzb.analysis",
-    "start_study": "vzb.analysis",
+    "walk_forward": "analysis",
+    "trials": "analysis",
+    "start_study": "analysis",
     # jobs
-    "JobRunner": "vzb.jobs",
-    "TaskStore": "vzb.jobs",
+    "JobRunner": "jobs",
+    "TaskStore": "jobs",
     # widgets
-    "JobPanel": "vzb.widgets",
+    "JobPanel": "widgets",
 }
 
 _SUBPACKAGES = ("data", "strategies", "engine", "analysis", "jobs", "results", "widgets", "errors")
@@ -91,18 +92,15 @@ __all__ = [  # written out (not ``[*_API]``) so that linters and readers see the
 ]
 
 
+_load = lazy_names(__name__, _API, globals())
+
+
 def __getattr__(name: str):
     if name in _SUBPACKAGES:  # ``vzb.widgets.result_view`` after a plain ``import vzb``
         value = importlib.import_module(f"vzb.{name}")
         globals()[name] = value
         return value
-    try:
-        module = _API[name]
-    except KeyError:
-        raise AttributeError(f"module 'vzb' has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    return _load(name)
 
 
 def __dir__() -> list[str]:

@@ -14,6 +14,7 @@ import them from here. The walk-forward and overfitting names load on first use.
 
 from __future__ import annotations
 
+from vzb._lazy import lazy_names
 from vzb.analysis.positions import position_stats
 from vzb.analysis.sweeps import (
     LOWER_IS_BETTER,
@@ -71,11 +72,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    if name not in _LAZY:
-        raise AttributeError(f"module 'vzb.analysis' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(f"vzb.analysis.{_LAZY[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _LAZY, globals())

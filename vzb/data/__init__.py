@@ -19,8 +19,9 @@ imports no pandas, so a job request is checked in milliseconds.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from vzb._lazy import lazy_names
 
 # public name -> module of vzb.data that defines it
 _API = {
@@ -62,14 +63,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    try:
-        module = _API[name]
-    except KeyError:
-        raise AttributeError(f"module 'vzb.data' has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(f"vzb.data.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _API, globals())
 
 
 def __dir__() -> list[str]:

@@ -12,8 +12,9 @@ imports no numba: the job layer checks a request without compiling anything.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from vzb._lazy import lazy_names
 
 # public name -> module of vzb.engine that defines it
 _API = {
@@ -55,14 +56,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    try:
-        module = _API[name]
-    except KeyError:
-        raise AttributeError(f"module 'vzb.engine' has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(f"vzb.engine.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _API, globals())
 
 
 def __dir__() -> list[str]:

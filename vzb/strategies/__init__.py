@@ -15,6 +15,7 @@ Checking a strategy's parameters imports neither pandas nor numba; :func:`signal
 :func:`indicators` (pandas in, pandas out) load on first use.
 """
 
+from vzb._lazy import lazy_names
 from vzb.strategies.contract import HOLD_PARAMETER, Strategy, SweepPlan
 from vzb.strategies.parameters import Parameter
 from vzb.strategies.registry import (
@@ -42,9 +43,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    if name in ("signals", "indicators"):
-        from vzb.strategies import series
-
-        return getattr(series, name)
-    raise AttributeError(f"module 'vzb.strategies' has no attribute {name!r}")
+__getattr__ = lazy_names(__name__, {"signals": "series", "indicators": "series"}, globals())
