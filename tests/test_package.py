@@ -47,7 +47,7 @@ def _layer(module: str) -> int | None:
     if (
         parts[0] != "vzb"
         or len(parts) < 2
-        or parts[1] in ("errors", "_version", "_hooks", "_lazy", "__init__")
+        or parts[1] in ("errors", "_version", "_hooks", "_lazy", "_home", "__init__")
     ):
         return None  # outside vzb, the top package, or the base every layer may use
     return LAYERS.index(parts[1])

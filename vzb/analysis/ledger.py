@@ -31,6 +31,8 @@ from typing import Any
 
 import pandas as pd
 
+from vzb._home import home_dir
+
 __all__ = [
     "count_trials",
     "frames_study",
@@ -42,15 +44,7 @@ __all__ = [
     "trials",
 ]
 
-#: the store directory when none is given and ``$VZB_HOME`` is unset
-DEFAULT_HOME = ".vzb"
-
 _CACHES: dict[str, Any] = {}
-
-
-def home_dir(home: str | os.PathLike | None = None) -> str:
-    """``home``, else ``$VZB_HOME``, else ``./.vzb``: where task store and ledger live."""
-    return os.fspath(home) if home is not None else os.environ.get("VZB_HOME") or DEFAULT_HOME
 
 
 def _ledger(home: str | os.PathLike | None):

@@ -33,6 +33,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from vzb._home import DEFAULT_HOME, home_dir
 from vzb.errors import ParameterError, TaskStateError
 from vzb.jobs.combining import read_result
 from vzb.jobs.dispatcher import Dispatcher
@@ -46,13 +47,13 @@ from vzb.jobs.task import Task, task_table
 
 __all__ = ["DEFAULT_STORE", "JobRunner", "default_store_dir"]
 
-#: Store directory when none is given and ``$VZB_HOME`` is unset.
-DEFAULT_STORE = ".vzb"
+#: Store directory when none is given and ``$VZB_HOME`` is unset (shared with the ledger).
+DEFAULT_STORE = DEFAULT_HOME
 
 
 def default_store_dir() -> str:
-    """``$VZB_HOME`` if set, else ``./.vzb``."""
-    return os.environ.get("VZB_HOME") or DEFAULT_STORE
+    """``$VZB_HOME`` if set, else ``./.vzb``: where the store and the ledger of trials live."""
+    return home_dir()
 
 
 class JobRunner(Submitting):
