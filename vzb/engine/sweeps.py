@@ -221,6 +221,9 @@ def _set_returns(curves: dict, n_sets: int, cash: float) -> pd.DataFrame:
     total = np.zeros((n_sets, len(index)))
     for stamps, equities in curves.values():
         share = equities / len(curves)  # each symbol ran with the full cash
+        if len(stamps) == len(index):  # every bar of the union: nothing to fill
+            total += share
+            continue
         positions = index.get_indexer(stamps)
         sleeve = np.full((n_sets, len(index)), np.nan)
         sleeve[:, positions] = share
