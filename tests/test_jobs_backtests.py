@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
-import textwrap
 import time
 
 import pandas as pd
 import pytest
+from jobs_helpers import finish_orphan
 
 import vzb
 from vzb.engine.backtesting import backtest
@@ -224,20 +221,6 @@ def test_bad_requests_are_rejected_and_nothing_is_stored(runner, call, error, ma
     assert runner.store.version == version
 
 
-def run_and_kill_owner(script: str, directory: str, tmp_path) -> str:
-    """Run ``script`` (it SIGKILLs itself) in a subprocess; return the task id it printed.
-
-    Output goes to files, not pipes: the orphaned loky workers keep inherited pipes open.
-    """
-    out, err = tmp_path / "owner.out", tmp_path / "owner.err"
-    with open(out, "w") as stdout, open(err, "w") as stderr:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", textwrap.dedent(script), directory], stdout=stdout, stderr=stderr
-        )
-        assert proc.wait(timeout=120) == -signal.SIGKILL, err.read_text()
-    return out.read_text().split()[0]
-
-
 OWNER_SWEEP = """
 import os, signal, sys, time
 from vzb.jobs import JobRunner
@@ -254,15 +237,8 @@ os.kill(os.getpid(), signal.SIGKILL)
 
 def test_owner_killed_mid_sweep_a_new_runner_finishes_it(tmp_path):
     directory = str(tmp_path / "store")
-    task_id = run_and_kill_owner(OWNER_SWEEP, directory, tmp_path)
-    before = TaskStore(directory).get(task_id)
-    assert before["status"] == "running" and 4 <= before["units_done"] < before["units_total"]
-    with JobRunner(directory, max_workers=2) as runner:
-        final = runner.wait(task_id, timeout=120)
-        assert final["status"] == "completed", final["message"]
-        assert final["attempt"] == 2
-        reused = [u for u in runner.store.units(task_id).values() if u["attempt"] == 1]
-        assert len(reused) >= 4
+    runner, task_id = finish_orphan(OWNER_SWEEP, directory, tmp_path, units=4, timeout=120)
+    with runner:
         table = runner.result(task_id)
         grid = {"volume_window": list(range(5, 45)), "top_percentile": [0.1, 0.2, 0.3]}
         again = runner.submit_sweep("volume_zone_breakout", grid, symbols=SYMBOLS, fees=0.001)

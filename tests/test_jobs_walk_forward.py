@@ -6,19 +6,17 @@ from __future__ import annotations
 import os
 import re
 import signal
-import subprocess
-import sys
-import textwrap
 import time
 
 import numpy as np
 import pandas as pd
 import pytest
+from jobs_helpers import finish_orphan
 
 import vzb
 from vzb.analysis.walkforward import WalkForwardResult
 from vzb.errors import ParameterError, UnknownSymbolError
-from vzb.jobs import JobRunner, TaskStore
+from vzb.jobs import JobRunner
 from vzb.jobs.planning import build_units
 
 STRATEGY = "volume_zone_breakout"
@@ -157,18 +155,6 @@ def test_a_worker_killed_mid_walk_forward_changes_nothing(runner):
     assert_same(task.result(), direct("BTC_USD", BIG_GRID, **kwargs))
 
 
-def run_and_kill_owner(script: str, directory: str, tmp_path) -> str:
-    """Run ``script`` (it SIGKILLs itself) in a subprocess; return the task id it printed
-    (output to files: the orphaned loky workers keep inherited pipes open)."""
-    out, err = tmp_path / "owner.out", tmp_path / "owner.err"
-    with open(out, "w") as stdout, open(err, "w") as stderr:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", textwrap.dedent(script), directory], stdout=stdout, stderr=stderr
-        )
-        assert proc.wait(timeout=120) == -signal.SIGKILL, err.read_text()
-    return out.read_text().split()[0]
-
-
 OWNER_WALK_FORWARD = """
 import os, signal, sys, time
 from vzb.jobs import JobRunner
@@ -185,14 +171,7 @@ os.kill(os.getpid(), signal.SIGKILL)
 
 def test_owner_killed_mid_walk_forward_a_new_runner_finishes_it(tmp_path):
     directory = str(tmp_path / "store")
-    task_id = run_and_kill_owner(OWNER_WALK_FORWARD, directory, tmp_path)
-    before = TaskStore(directory).get(task_id)
-    assert before["status"] == "running" and 12 <= before["units_done"] < before["units_total"]
-    with JobRunner(directory, max_workers=2) as runner:
-        final = runner.wait(task_id, timeout=180)
-        assert final["status"] == "completed", final["message"]
-        assert final["attempt"] == 2
-        reused = [u for u in runner.store.units(task_id).values() if u["attempt"] == 1]
-        assert len(reused) >= 12
+    runner, task_id = finish_orphan(OWNER_WALK_FORWARD, directory, tmp_path, units=12, timeout=180)
+    with runner:
         job = runner.result(task_id)
     assert_same(job, direct("BTC_USD", BIG_GRID, train=365, test=180, fees=0.001))
