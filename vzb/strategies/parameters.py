@@ -75,12 +75,14 @@ class Parameter:
             if _is_bool(value):
                 return bool(value)
             raise ParameterError(f"{name}={value!r} must be True or False")
-        if _is_bool(value) or not isinstance(value, numbers.Real):
+        plain = type(value) in _PLAIN_NUMBERS  # the common case, without ABC checks
+        if not plain and (_is_bool(value) or not isinstance(value, numbers.Real)):
             raise ParameterError(
                 f"{name}={value!r} must be a number ({self.kind.__name__}); allowed {self.allowed}"
             )
         if self.kind is int:
-            if not isinstance(value, numbers.Integral) and not float(value).is_integer():
+            whole = type(value) is int or isinstance(value, numbers.Integral)
+            if not whole and not float(value).is_integer():
                 raise ParameterError(
                     f"{name}={value!r} must be a whole number; allowed {self.allowed}"
                 )
@@ -98,6 +100,9 @@ class Parameter:
         if too_low or too_high:
             raise ParameterError(f"{name}={value!r} is out of range: allowed {self.allowed}")
         return value
+
+
+_PLAIN_NUMBERS = (int, float)
 
 
 def _is_bool(value: Any) -> bool:
