@@ -1,0 +1,93 @@
+"""What the ``vzb`` commands share: the store option, a task's progress line, following
+a task to its end."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import TextIO
+
+from vzb.errors import ParameterError, VzbError
+from vzb.jobs.store import TERMINAL_STATES
+
+__all__ = ["finished", "follow", "progress_line", "store_directory", "store_option"]
+
+
+def store_option(parser) -> None:
+    """Add ``--store DIR`` to a command's parser."""
+    parser.add_argument(
+        "--store",
+        default=None,
+        metavar="DIR",
+        help="task store directory (default $VZB_HOME or ./.vzb)",
+    )
+
+
+def progress_line(record: dict, width: int = 30) -> str:
+    """One line of text for a task: bar, percent, units, state and message.
+
+    >>> progress_line({"progress": 0.5, "units_done": 1, "units_total": 2,
+    ...                "status": "running", "message": "running ETH_USD 2/2"}, width=10)
+    '[#####.....]  50%  1/2 units  running  running ETH_USD 2/2'
+    """
+    filled = round(record["progress"] * width)
+    bar = "#" * filled + "." * (width - filled)
+    units = f"{record['units_done']}/{record['units_total']} units"
+    text = f"[{bar}] {record['progress']:4.0%}  {units}  {record['status']}"
+    message = record.get("message") or ""
+    if message and message != record["status"]:
+        text += f"  {message}"
+    return text
+
+
+def follow(runner, task_id: str, out: TextIO, timeout: float | None = None) -> dict:
+    """Show a task's progress until it finishes; Ctrl-C cancels it."""
+    tty = out.isatty()
+    shown = None
+    deadline = None if timeout is None else time.monotonic() + timeout
+    try:
+        while True:
+            record = runner.store.get(task_id)
+            line = progress_line(record)
+            finished = record["status"] in TERMINAL_STATES
+            if tty:
+                out.write("\r" + line[:120].ljust(120) + ("\n" if finished else ""))
+                out.flush()
+            elif (record["status"], record["message"]) != shown:  # a log: stage changes only
+                out.write(line + "\n")
+                shown = (record["status"], record["message"])
+            if finished:
+                return record
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"Task {task_id} unfinished after {timeout:g} s")
+            time.sleep(0.1)
+    except KeyboardInterrupt:
+        out.write("\ninterrupted: cancelling the task\n")
+        try:
+            runner.cancel(task_id, reason="Interrupted from the terminal")
+        except VzbError:
+            pass
+        return runner.wait(task_id, timeout=30)
+
+
+def finished(runner, task, out: TextIO) -> dict | None:
+    """Follow ``task`` to its end; its record when it completed, else None (said in ``out``)."""
+    record = follow(runner, task.task_id, out)
+    if record["status"] == "completed":
+        return record
+    out.write(f"task {task.task_id} {record['status']}: {record['message']}\n")
+    return None
+
+
+def store_directory(args) -> str:
+    """The ``--store`` directory of a jobs command, which must exist: reading a store
+    never creates one."""
+    from vzb.jobs import default_store_dir
+
+    directory = args.store or default_store_dir()
+    if not os.path.isdir(directory):
+        raise ParameterError(
+            f"No task store at {os.path.abspath(directory)!r}: the directory does not exist. "
+            f"Pass --store with the directory your runner uses (default $VZB_HOME or ./.vzb)."
+        )
+    return directory
