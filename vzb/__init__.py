@@ -36,6 +36,7 @@ _API = {
     "list_samples": "data",
     "load_sample": "data",
     "load_candles": "data",
+    "download_candles": "data",
     "list_symbols": "data",
     "resample_candles": "data",
     "synthetic_candles": "data",
@@ -69,6 +70,7 @@ __all__ = [  # written out (not ``[*_API]``) so that linters and readers see the
     "TaskStore",
     "__version__",
     "backtest",
+    "download_candles",
     "from_bithumb",
     "from_ccxt",
     "from_upbit",
@@ -161,6 +163,7 @@ _register_display_hooks()
 if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers
     from vzb.analysis import start_study, trials, walk_forward
     from vzb.data import (
+        download_candles,
         from_bithumb,
         from_ccxt,
         from_upbit,

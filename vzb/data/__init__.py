@@ -28,6 +28,9 @@ _API = {
     "TIMEFRAMES": "timeframes",
     "bars_per_year": "timeframes",
     "catalog_sources": "sources",
+    "download_candles": "download",
+    "exchange_client": "exchange_clients",
+    "fill_gaps": "gaps",
     "from_bithumb": "exchanges",
     "from_ccxt": "exchanges",
     "from_upbit": "exchanges",
@@ -47,6 +50,9 @@ __all__ = [
     "TIMEFRAMES",
     "bars_per_year",
     "catalog_sources",
+    "download_candles",
+    "exchange_client",
+    "fill_gaps",
     "from_bithumb",
     "from_ccxt",
     "from_upbit",
@@ -72,7 +78,10 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers
     from vzb.data.catalog import list_symbols, load_candles
+    from vzb.data.download import download_candles
+    from vzb.data.exchange_clients import exchange_client
     from vzb.data.exchanges import from_bithumb, from_ccxt, from_upbit
+    from vzb.data.gaps import fill_gaps
     from vzb.data.readers import read_candles
     from vzb.data.resample import resample_candles
     from vzb.data.samples import list_samples, load_sample

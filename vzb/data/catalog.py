@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from vzb.data.gaps import fill_gaps as fill_missing_bars
 from vzb.data.readers import read_candles
 from vzb.data.resample import resample_candles
 from vzb.data.samples import load_sample
@@ -37,6 +38,7 @@ from vzb.data.sources import (
     finer_timeframe,
     stored_sources,
 )
+from vzb.data.stored import read_meta
 from vzb.data.symbols import symbol_candidates
 from vzb.data.timeframes import check_timeframe
 from vzb.data.times import as_utc, describe_range, utc_timestamp
@@ -115,6 +117,7 @@ def load_candles(
     end: str | pd.Timestamp | None = None,
     *,
     data_dir: str | os.PathLike[str] | None = None,
+    fill_gaps: bool | None = None,
 ) -> pd.DataFrame:
     """Candles for a symbol and timeframe between two dates, both inclusive.
 
@@ -132,11 +135,20 @@ def load_candles(
         ``end`` includes that whole day (``"2019-10"`` the whole month).
     data_dir : str or path, optional
         User data directory; defaults to ``$VZB_DATA_DIR``.
+    fill_gaps : bool, optional
+        Fill missing bars as zero-volume bars at the previous close
+        (:func:`vzb.data.gaps.fill_gaps`). Default: for files written by
+        :func:`vzb.download_candles` (exchanges omit quiet intervals), not for other files
+        and the bundled samples, which are served as they are; ``True``: every source;
+        ``False``: the bars as stored.
 
     Returns
     -------
     DataFrame
-        Validated candles with ``attrs`` symbol, timeframe and source.
+        Validated candles with ``attrs`` symbol, timeframe and source (a file path or
+        ``"bundled"``); a downloaded file adds ``exchange``; filled candles add
+        ``filled_bars`` and ``unfetched_bars`` (bars missing in time no download asked
+        for, which also raise a :class:`~vzb.data.gaps.GapWarning`).
 
     Raises
     ------
@@ -155,7 +167,8 @@ def load_candles(
     asked = symbol
     symbol, candidates = _resolve(symbol, entries)
     if (symbol, timeframe) in entries:
-        candles = _read((symbol, timeframe), entries[(symbol, timeframe)])
+        source = entries[(symbol, timeframe)]
+        candles = _read((symbol, timeframe), source)
     else:
         finer = finer_timeframe(entries, symbol, timeframe)
         if finer is None:
@@ -171,7 +184,8 @@ def load_candles(
                 f"{symbol}_{timeframe}.csv or .parquet to data_dir / $VZB_DATA_DIR."
             )
         key = (symbol, finer)
-        fine = _read(key, entries[key])
+        source = entries[key]
+        fine = _read(key, source)
         candles = resample_candles(fine, timeframe)
         if candles.empty:
             raise UnknownSymbolError(
@@ -186,4 +200,14 @@ def load_candles(
             f"No {symbol} {timeframe} candles {describe_range(start, end)}; the catalog holds "
             f"{held} for it. Fix: pick dates inside that range."
         )
-    return sliced
+    return _fill(sliced, timeframe, source, fill_gaps)
+
+
+def _fill(candles: pd.DataFrame, timeframe: str, source: str, fill: bool | None) -> pd.DataFrame:
+    """Quiet bars filled as ``load_candles(fill_gaps=...)`` says; a download's exchange kept."""
+    meta = read_meta(source) if source != "bundled" else {}
+    if meta:
+        candles.attrs["exchange"] = meta.get("exchange")
+    if fill is False or (fill is None and not meta):
+        return candles
+    return fill_missing_bars(candles, timeframe, meta.get("fetched") if meta else None)
