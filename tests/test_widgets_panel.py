@@ -84,8 +84,44 @@ def test_each_state_maps_to_its_bar_style(store, make_panel):
         assert f"vzb-state-{status}" in row.container._dom_classes
         assert status in row.state.value
     assert panel.rows[ids["running"]].bar.value == pytest.approx(0.25)
-    assert panel.rows[ids["completed"]].bar.value == 1.0
     assert panel.state.counts == dict.fromkeys(expected, 1)
+
+
+def test_state_words_and_bars_share_the_colours_the_notebook_names(store, make_panel):
+    ids = tasks_in_every_state(store)
+    panel = make_panel(store)
+    colours = {  # the words of notebook 02: blue running, green, red, orange; queued grey
+        "queued": "#757575",
+        "running": "#1565c0",
+        "completed": "#2e7d32",
+        "failed": "#c62828",
+        "cancelled": "#ef6c00",
+    }
+    for status, colour in colours.items():
+        row = panel.rows[ids[status]]
+        assert row.bar.style.bar_color == colour
+        assert f'color: {colour}">{status}</b>' in row.state.value
+    # a finished task's bar is full in its colour, whatever progress it made
+    for status in ("completed", "failed", "cancelled"):
+        assert panel.rows[ids[status]].bar.value == 1.0
+    assert panel.rows[ids["queued"]].bar.value == 0.0  # queued: the striped empty track
+    assert "vzb-state-queued" in panel.rows[ids["queued"]].container._dom_classes
+    assert ".vzb-state-queued .progress" in panel._css.value
+    header = panel._header.value
+    assert '<span style="color: #1565c0">1 running</span>' in header
+
+
+def test_one_line_per_task_with_the_full_text_on_hover(store, make_panel):
+    task_id = new_task(store, symbols=["BTC_USD", "ETH_USD", "LTC_USD", "XRP_USD"])
+    panel = make_panel(store)
+    row = panel.rows[task_id]
+    assert "white-space: nowrap" in row.description.value
+    assert "text-overflow: ellipsis" in row.description.value
+    assert row.description.tooltip == (
+        f"backtest volume_zone_breakout BTC_USD,ETH_USD,LTC_USD+1\ntask {task_id}"
+    )
+    assert row.description.layout.min_width == "0"  # lets the flex item shrink
+    assert row.note.layout.display == "none" and row.error.layout.display == "none"
 
 
 def test_cancel_click_on_a_running_task_sets_the_flag_in_the_store(store, make_panel):
@@ -109,29 +145,56 @@ def test_cancel_click_on_a_queued_task_cancels_it_at_once(store, make_panel):
     row = panel.rows[task_id]
     assert row.bar.bar_style == "warning"
     assert row.cancel_button.disabled
-    assert "Task cancelled by user" in row.note.value
+    assert row.state.tooltip == "Task cancelled by user"  # the reason on hover
 
 
-def test_cancel_buttons_of_finished_tasks_are_disabled(store, make_panel):
+def test_finished_rows_have_no_cancel_button(store, make_panel):
     ids = tasks_in_every_state(store)
     panel = make_panel(store)
-    disabled = {s: panel.rows[i].cancel_button.disabled for s, i in ids.items()}
-    assert disabled == {
-        "queued": False,
-        "running": False,
-        "completed": True,
-        "failed": True,
-        "cancelled": True,
+    shown = {
+        s: (panel.rows[i].cancel_button.disabled, panel.rows[i].cancel_button.layout.visibility)
+        for s, i in ids.items()
+    }
+    assert shown == {
+        "queued": (False, "visible"),
+        "running": (False, "visible"),
+        "completed": (True, "hidden"),  # hidden, keeping its place: columns stay aligned
+        "failed": (True, "hidden"),
+        "cancelled": (True, "hidden"),
     }
 
 
-def test_cancel_of_a_task_that_finished_meanwhile_is_reported_not_raised(store, make_panel):
+def test_a_task_whose_units_are_all_done_is_finishing_and_cannot_be_cancelled(store, make_panel):
+    task_id = running_task(store)
+    store.finish_unit(task_id, attempt=1, unit=0, output={})
+    store.finish_unit(task_id, attempt=1, unit=1, output={})
+    record = store.get(task_id)
+    assert (record["status"], record["units_done"], record["units_total"]) == ("running", 2, 2)
+    row = make_panel(store).rows[task_id]
+    assert "finishing" in row.state.value
+    assert "vzb-state-finishing" in row.container._dom_classes
+    assert row.cancel_button.disabled and row.cancel_button.layout.visibility == "visible"
+    assert "combined" in row.state.tooltip
+
+
+def test_a_cancel_that_loses_the_race_is_a_passing_note_on_its_row(store, make_panel):
+    from vzb.widgets import task_row
+
     task_id = running_task(store)
     panel = make_panel(store)
     store.finish(task_id, "completed", attempt=1)
-    panel.cancel(task_id)  # the click raced the finish
-    assert "Cannot cancel completed task" in panel._message.value
+    panel.cancel(task_id)  # the click raced the finish: no exception
+    row = panel.rows[task_id]
+    assert row.note_text == "finished before the cancel arrived"
+    assert "finished before the cancel arrived" in row.note.value
+    assert row.note.layout.display == ""
+    assert panel._message.value == ""  # nothing at the top of the panel
     assert store.get(task_id)["status"] == "completed"
+    assert "completed" in row.state.value and row.cancel_button.layout.visibility == "hidden"
+    row.show_note("finished before the cancel arrived", seconds=0.2)
+    assert wait_until(lambda: row.note_text == "", timeout=5)
+    assert row.note.value == "" and row.note.layout.display == "none"
+    assert task_row.NOTE_SECONDS <= 10
 
 
 def test_cancel_all_cancels_every_active_task(store, make_panel):
@@ -148,7 +211,7 @@ def test_failed_row_expands_to_the_traceback(store, make_panel):
     row = make_panel(store).rows[ids["failed"]]
     assert row.error.layout.display == ""
     assert row.error.get_title(0) == "ValueError: boom"
-    assert "Traceback...\nValueError: boom" in row.error.children[0].value
+    assert "Traceback...\nValueError: boom" in row._traceback.value
     assert row.error.selected_index is None  # collapsed until clicked
     assert make_panel(store).rows[ids["completed"]].error.layout.display == "none"
 
@@ -279,8 +342,19 @@ def test_a_failed_task_shows_its_error_and_traceback_from_the_worker(tmp_path):
         assert row.bar.bar_style == "danger"
         assert row.error.layout.display == ""
         assert "ValueError" in row.error.get_title(0) and "no data" in row.error.get_title(0)
-        assert "Traceback" in row.error.children[0].value
         assert "ValueError: no data" in repr(panel)
+        # trimmed: the worker's own frames, not the process pool's
+        trimmed = row._traceback.value
+        assert "Traceback" in trimmed and "vzb/jobs/units.py" in trimmed
+        assert "ValueError: no data" in trimmed
+        assert "process_executor.py" not in trimmed and "_RemoteTraceback" not in trimmed
+        assert "frames of joblib left out" in trimmed or "frame of joblib left out" in trimmed
+        # the full one a click away
+        row.full_traceback_button.value = True
+        assert "joblib/externals/loky/process_executor.py" in row._traceback.value
+        assert row.full_traceback_button.description == "Show trimmed traceback"
+        row.full_traceback_button.value = False
+        assert row._traceback.value == trimmed
     finally:
         panel.close()
         runner.close()

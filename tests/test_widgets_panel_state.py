@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from vzb.widgets.panel_state import BAR_STYLES, PanelState, TaskRow, format_duration
+from vzb.widgets.time_left import TimeLeft
+from vzb.widgets.tracebacks import trim_traceback
 
 
 def record(task_id: str = "t1", status: str = "queued", **fields) -> dict:
@@ -52,7 +54,7 @@ def test_running_row_shows_percent_units_elapsed_and_remaining():
     assert row.percent_text == "50%"
     assert row.units_text == "2/4 units"
     assert row.elapsed_text == "1m 00s"
-    assert row.remaining_text == "1m 00s left"
+    assert row.remaining_text == ""  # one estimate alone is never steady
     assert row.description == (
         "backtest volume_zone_breakout BTC_USD,ETH_USD volume_window=20 top_percentile=0.25"
     )
@@ -116,9 +118,7 @@ def test_text_repr_has_header_and_one_line_per_row():
     text = PanelState(records, now=110.0).to_text()
     lines = text.splitlines()
     assert lines[0] == "JobPanel: 0 queued, 1 running, 1 completed, 0 failed, 0 cancelled"
-    assert lines[1].startswith(
-        "  [##########..........]  50%  0/4 units running  10s 10s left  backtest"
-    )
+    assert lines[1].startswith("  [##########..........]  50%  0/4 units running  10s  backtest")
     assert lines[2].startswith("  [####################] 100%")
 
 
@@ -154,3 +154,100 @@ def test_description_shows_fees_stops_and_dates_when_set():
     assert row.description == (
         "backtest volume_zone_breakout BTC_USD fees=0.0025 stop_loss=0.05 until 2018-12-31"
     )
+
+
+def test_time_left_is_shown_once_successive_estimates_agree():
+    time_left = TimeLeft()
+    # a task that needs 100 s: 10% every 10 s after it started at t=100
+    shown = []
+    for step in range(1, 6):
+        rec = record(status="running", progress=step / 10, started_at=100.0)
+        row = TaskRow.from_record(rec, now=100.0 + 10 * step, time_left=time_left)
+        shown.append(row.remaining_text)
+    # steps 1-2: too few estimates; step 3 on: every estimate says the end is at t=200
+    assert shown == ["", "", "1m 10s left", "1m 00s left", "50s left"]
+    # between progress writes it counts down from the latest estimate of the end
+    rec = record(status="running", progress=0.5, started_at=100.0)
+    assert TaskRow.from_record(rec, now=155.0, time_left=time_left).remaining_text == "45s left"
+
+
+def test_time_left_hides_an_estimate_that_jumps():
+    time_left = TimeLeft()
+    # slow start (worker processes spawning), then fast: the end moves 200 s -> 120 s
+    steps = [(0.1, 20.0), (0.2, 28.0), (0.3, 36.0), (0.4, 44.0)]
+    texts = [
+        TaskRow.from_record(
+            record(status="running", progress=p, started_at=100.0), now=100.0 + t,
+            time_left=time_left,
+        ).remaining_text
+        for p, t in steps
+    ]  # fmt: skip
+    # ends estimated: 300, 240, 220, 210 (relative to the start): spread too wide each time
+    assert texts == ["", "", "", ""]
+    # independent check of the rule on the last three: max-min against 20% of time left
+    ends = [t / p for p, t in steps][-3:]
+    assert max(ends) - min(ends) > 0.2 * (ends[-1] - steps[-1][1])
+
+
+def test_a_running_task_with_every_unit_done_is_finishing():
+    row = TaskRow.from_record(
+        record(status="running", progress=1.0, units_done=4, started_at=100.0), now=110.0
+    )
+    assert row.state_text == "finishing" and row.status == "running"
+    assert not row.cancellable and not row.finished
+    assert row.colour == "#1565c0"
+
+
+def test_finished_bars_are_full_in_their_colour_but_say_the_progress_made():
+    row = TaskRow.from_record(record(status="cancelled", progress=0.4), now=200.0)
+    assert (row.bar_value, row.percent_text, row.colour) == (1.0, "40%", "#ef6c00")
+    row = TaskRow.from_record(record(status="failed", progress=0.25), now=200.0)
+    assert (row.bar_value, row.percent_text, row.colour) == (1.0, "25%", "#c62828")
+    queued = TaskRow.from_record(record(status="queued"), now=200.0)
+    assert (queued.bar_value, queued.colour, queued.elapsed_text) == (
+        0.0,
+        "#757575",
+        "waiting 1m 40s",
+    )
+
+
+LOKY_TRACEBACK = """joblib.externals.loky.process_executor._RemoteTraceback:
+\"\"\"
+Traceback (most recent call last):
+  File "/env/lib/python3.11/site-packages/joblib/externals/loky/process_executor.py", line 490, in f
+    r = call_item()
+        ^^^^^^^^^^^
+  File "/env/lib/python3.11/concurrent/futures/process.py", line 291, in __call__
+    return self.fn(*self.args, **self.kwargs)
+  File "/src/vzb/jobs/worker.py", line 173, in execute
+    output = function(context, **unit.get("kwargs", {}))
+  File "/home/me/my_strategy.py", line 45, in signals
+    raise ValueError(fail)
+ValueError: no data
+\"\"\"
+
+The above exception was the direct cause of the following exception:
+
+ValueError: no data
+"""
+
+
+def test_traceback_is_trimmed_to_vzb_and_user_frames():
+    import sysconfig
+
+    stdlib = sysconfig.get_paths()["stdlib"]
+    text = LOKY_TRACEBACK.replace("/env/lib/python3.11", stdlib)
+    assert trim_traceback(text).splitlines() == [
+        "Traceback (most recent call last):",
+        '  File "/src/vzb/jobs/worker.py", line 173, in execute',
+        '    output = function(context, **unit.get("kwargs", {}))',
+        '  File "/home/me/my_strategy.py", line 45, in signals',
+        "    raise ValueError(fail)",
+        "ValueError: no data",
+        "(2 frames of concurrent, joblib left out)",
+    ]
+    row = TaskRow.from_record(
+        record(status="failed", error={"type": "ValueError", "message": "no data",
+                                       "traceback": text}),
+    )  # fmt: skip
+    assert row.full_traceback == text and row.traceback == trim_traceback(text)

@@ -29,11 +29,24 @@ from typing import Any
 import ipywidgets as widgets
 
 from vzb.errors import TaskNotFound, TaskStateError
-from vzb.jobs.store import TERMINAL_STATES
-from vzb.widgets.panel_state import PanelState
+from vzb.jobs.store import STATES, TERMINAL_STATES
+from vzb.widgets.panel_state import RACE_NOTE, STATE_COLOURS, PanelState
 from vzb.widgets.task_row import TaskRowWidget
+from vzb.widgets.time_left import TimeLeft
 
 __all__ = ["JobPanel"]
+
+#: the panel's own CSS, scoped to it: queued bars striped grey, one line per description
+PANEL_CSS = """<style>
+.vzb-job-panel .vzb-state-queued .progress {
+  background-image: repeating-linear-gradient(-45deg, #e4e4e4 0 6px, #f6f6f6 6px 12px);
+}
+.vzb-job-panel .vzb-task-description .widget-html-content { min-width: 0; overflow: hidden; }
+.vzb-job-panel .vzb-task-line { border-bottom: 1px solid var(--jp-border-color2, #e0e0e0); }
+.vzb-job-panel .vzb-task-line:hover { background: var(--jp-layout-color2, #f5f5f5); }
+.vzb-job-panel .vzb-task-error .lm-AccordionPanel-title,
+.vzb-job-panel .vzb-task-error .p-Collapse-header { color: #c62828; font-size: 12px; }
+</style>"""
 
 
 class JobPanel:
@@ -91,6 +104,7 @@ class JobPanel:
         self.max_rows = int(max_rows)
         self.refresh_interval = float(refresh_interval)
         self.idle_timeout = float(idle_timeout)
+        self.time_left = TimeLeft()
         self.state = PanelState([], hide_finished=hide_finished, max_rows=self.max_rows)
         self._records: list[dict] = []
         self._version: Any = object()
@@ -103,8 +117,9 @@ class JobPanel:
         self._stop = threading.Event()
         self._closed = False
 
-        self._header = widgets.HTML()
+        self._header = widgets.HTML(layout=widgets.Layout(flex="1 1 auto"))
         self._header.add_class("vzb-panel-header")
+        self._css = widgets.HTML(PANEL_CSS, layout=widgets.Layout(display="none"))
         self.cancel_all_button = widgets.Button(
             description="Cancel all", icon="stop", tooltip="Cancel every queued or running task"
         )
@@ -124,14 +139,22 @@ class JobPanel:
         self._rows_box.add_class("vzb-task-rows")
         self._more = widgets.HTML()
         self._more.add_class("vzb-more-tasks")
+        buttons = widgets.HBox(
+            [self.cancel_all_button, self.hide_finished_toggle],
+            layout=widgets.Layout(flex="0 0 auto", margin="0 0 0 auto"),
+        )
         header = widgets.HBox(
-            [self._header, self.cancel_all_button, self.hide_finished_toggle],
-            layout=widgets.Layout(align_items="center", justify_content="space-between"),
+            [self._header, buttons], layout=widgets.Layout(align_items="center", width="100%")
         )
         header.add_class("vzb-panel-top")
-        self.widget = widgets.VBox([header, self._message, self._rows_box, self._more])
+        self.widget = widgets.VBox(
+            [self._css, header, self._message, self._rows_box, self._more],
+            layout=widgets.Layout(width="100%"),
+        )
         self.widget.add_class("vzb-job-panel")
         self._parts = [
+            self._css,
+            buttons,
             self._header,
             self.cancel_all_button,
             self.hide_finished_toggle,
@@ -183,6 +206,7 @@ class JobPanel:
                 self._records,
                 hide_finished=self.hide_finished_toggle.value,
                 max_rows=self.max_rows,
+                time_left=self.time_left,
             )
             if not self._closed:
                 self._apply(self.state)
@@ -191,7 +215,13 @@ class JobPanel:
         return self.state
 
     def _apply(self, state: PanelState) -> None:
-        header = f"<b>Tasks</b>: {html.escape(state.header_text)}"
+        counts = ", ".join(
+            f'<span style="color: {STATE_COLOURS[s]}">{state.counts[s]} {s}</span>'
+            if state.counts[s]
+            else f"{state.counts[s]} {s}"
+            for s in STATES
+        )
+        header = f"<b>Tasks</b>: {counts}"
         if self._header.value != header:
             self._header.value = header
         more = html.escape(state.more_text)
@@ -238,16 +268,21 @@ class JobPanel:
     def cancel(self, task_id: str) -> None:
         """Ask the runner to cancel one task (a running task only gets its cancel flag).
 
-        A task that finished in the meantime is not an error here: the panel says so in
-        its message line.
+        A task that finished in the meantime is not an error here: its row says "finished
+        before the cancel arrived" for a few seconds.
         """
         try:
             self._request_cancel(task_id)
-        except (TaskStateError, TaskNotFound) as exc:
-            self._message.value = html.escape(str(exc))
-        else:
-            self._message.value = ""
+        except TaskStateError:
+            self._note(task_id, RACE_NOTE)
+        except TaskNotFound:
+            self._note(task_id, "no longer in the store")
         self.refresh(force=True)
+
+    def _note(self, task_id: str, text: str) -> None:
+        view = self._rows.get(task_id)
+        if view is not None:
+            view.show_note(text)
 
     def cancel_all(self) -> list[str]:
         """Cancel every queued or running task; returns the ids that were asked to cancel."""

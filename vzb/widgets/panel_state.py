@@ -10,8 +10,10 @@ is the whole panel (counts per state, the visible rows, how many more are hidden
 ...           "finished_at": None, "spec": {"strategy": "my_strategy",
 ...           "symbols": ["BTC_USD"], "params": {"window": 20}}}
 >>> row = TaskRow.from_record(record, now=20.0)
->>> row.bar_style, row.percent_text, row.units_text, row.elapsed_text, row.remaining_text
-('info', '25%', '1/4 units', '10s', '30s left')
+>>> row.bar_style, row.colour, row.percent_text, row.units_text, row.elapsed_text
+('info', '#1565c0', '25%', '1/4 units', '10s')
+>>> row.remaining_text  # one estimate is not a steady one: no time left yet
+''
 >>> row.description
 'backtest my_strategy BTC_USD window=20'
 >>> state = PanelState([record], now=20.0)
@@ -21,16 +23,17 @@ is the whole panel (counts per state, the visible rows, how many more are hidden
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from vzb.data.times import describe_range
 from vzb.jobs.store import STATES, TERMINAL_STATES
+from vzb.widgets.task_description import describe_task
+from vzb.widgets.time_left import TimeLeft
+from vzb.widgets.tracebacks import trim_traceback
 
-__all__ = ["BAR_STYLES", "PanelState", "TaskRow", "format_duration"]
+__all__ = ["BAR_STYLES", "STATE_COLOURS", "PanelState", "TaskRow", "format_duration"]
 
 
 BAR_STYLES = {
@@ -40,11 +43,22 @@ BAR_STYLES = {
     "failed": "danger",
     "cancelled": "warning",
 }
-"""Progress-bar colour (ipywidgets ``bar_style``) for each task state."""
+"""ipywidgets ``bar_style`` for each task state (the CSS class; the colour is below)."""
 
-_MAX_PARAMS_SHOWN = 4
-_COST_OPTIONS = ("fees", "slippage", "stop_loss", "take_profit")
-_MAX_SYMBOLS_SHOWN = 3
+STATE_COLOURS = {
+    "queued": "#757575",
+    "running": "#1565c0",
+    "finishing": "#1565c0",
+    "cancelling": "#ef6c00",
+    "completed": "#2e7d32",
+    "failed": "#c62828",
+    "cancelled": "#ef6c00",
+}
+"""The colour of each state's word and bar: grey queued, blue running (and finishing),
+green completed, red failed, orange cancelled (and cancelling)."""
+
+RACE_NOTE = "finished before the cancel arrived"
+"""The note a row shows for a while when its Cancel click came after the task finished."""
 
 
 def format_duration(seconds: float | None) -> str:
@@ -63,8 +77,8 @@ def format_duration(seconds: float | None) -> str:
     --------
     >>> format_duration(4.2), format_duration(185), format_duration(7830), format_duration(None)
     ('4s', '3m 05s', '2h 10m', '')
-    >>> format_duration(0.3)
-    '0.3s'
+    >>> format_duration(0.3), format_duration(2 * 86400 + 3 * 3600)
+    ('0.3s', '2d 03h')
     """
     if seconds is None or seconds != seconds or seconds < 0:
         return ""
@@ -77,77 +91,10 @@ def format_duration(seconds: float | None) -> str:
     if minutes < 60:
         return f"{minutes}m {secs:02d}s"
     hours, minutes = divmod(minutes, 60)
-    return f"{hours}h {minutes:02d}m"
-
-
-def _format_value(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, list | tuple):
-        if len(value) > 3:
-            return f"[{_format_value(value[0])}..{_format_value(value[-1])}]x{len(value)}"
-        return "[" + ",".join(_format_value(v) for v in value) + "]"
-    return str(value)
-
-
-@functools.lru_cache(maxsize=64)
-def _defaults(strategy: str) -> tuple[tuple[str, Any], ...]:
-    try:
-        from vzb.strategies import get_strategy
-
-        parameters = get_strategy(strategy).parameters
-    except Exception:  # an unknown or unimportable strategy: show every parameter
-        return ()
-    return tuple((name, p.default) for name, p in parameters.items())
-
-
-def _non_default(strategy: str | None, params: Mapping[str, Any]) -> Mapping[str, Any]:
-    """The parameters that differ from the strategy's defaults (the ones worth reading)."""
-    defaults = dict(_defaults(strategy)) if strategy else {}
-    if not defaults:
-        return params
-    return {k: v for k, v in params.items() if k not in defaults or defaults[k] != v}
-
-
-def _describe(record: Mapping[str, Any]) -> str:
-    """Kind, strategy, symbols, timeframe and key parameters of a task, on one line."""
-    spec = record.get("spec") or {}
-    parts = [str(record.get("kind") or "task")]
-    if spec.get("function"):  # your own units: say what they do
-        units = spec.get("units") or []
-        plural = "" if len(units) == 1 else "s"
-        return f"{spec.get('description') or spec['function']} ({len(units)} unit{plural})"
-    if spec.get("strategy"):
-        parts.append(str(spec["strategy"]))
-    symbols = spec.get("symbols") or []
-    if isinstance(symbols, str):
-        symbols = [symbols]
-    if symbols:
-        shown = ",".join(str(s) for s in symbols[:_MAX_SYMBOLS_SHOWN])
-        if len(symbols) > _MAX_SYMBOLS_SHOWN:
-            shown += f"+{len(symbols) - _MAX_SYMBOLS_SHOWN}"
-        parts.append(shown)
-    if spec.get("timeframe") and spec.get("timeframe") != "1d":
-        parts.append(str(spec["timeframe"]))
-    if record.get("kind") == "sweep":
-        params = spec.get("grid") or {}
-    else:
-        params = _non_default(spec.get("strategy"), spec.get("params") or {})
-    if isinstance(params, Mapping):
-        items = list(params.items())
-        shown = [f"{k}={_format_value(v)}" for k, v in items[:_MAX_PARAMS_SHOWN]]
-        if len(items) > _MAX_PARAMS_SHOWN:
-            shown.append(f"+{len(items) - _MAX_PARAMS_SHOWN} more")
-        parts.append(" ".join(shown))
-    options = spec.get("options") or {}
-    costs = [f"{k}={_format_value(options[k])}" for k in _COST_OPTIONS if options.get(k)]
-    if spec.get("start") or spec.get("end"):
-        costs.append(describe_range(spec.get("start") or None, spec.get("end") or None))
-    if costs:
-        parts.append(" ".join(costs))
-    if record.get("kind") == "sweep" and spec.get("n_iter"):
-        parts.append(f"n_iter={spec['n_iter']}")
-    return " ".join(p for p in parts if p)
+    if hours < 24:
+        return f"{hours}h {minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d {hours:02d}h"
 
 
 def _error_summary(error: Mapping[str, Any] | None) -> tuple[str, str]:
@@ -162,6 +109,18 @@ def _error_summary(error: Mapping[str, Any] | None) -> tuple[str, str]:
     return summary, str(error.get("traceback") or message)
 
 
+def _shown_state(status: str, record: Mapping[str, Any]) -> str:
+    """The word the panel shows: the store's state, or what a running task is doing."""
+    if status != "running":
+        return status
+    if record.get("cancel_requested"):
+        return "cancelling"
+    done, total = record.get("units_done") or 0, record.get("units_total") or 0
+    if total and done >= total:  # every unit ran: their results are being combined
+        return "finishing"
+    return "running"
+
+
 @dataclass(frozen=True)
 class TaskRow:
     """One task record formatted for the panel.
@@ -172,41 +131,58 @@ class TaskRow:
     Attributes
     ----------
     task_id, status : str
-        The record's id and state.
+        The record's id and state in the store.
+    state_text : str
+        The word shown: the state, or for a running task ``cancelling`` (cancel asked) or
+        ``finishing`` (every unit done, the results being combined).
     description : str
         Kind, strategy, symbols and key parameters.
     progress : float
         Fraction done, 0..1 (1 once completed).
-    bar_style : str
-        ipywidgets ``bar_style`` for the state (see :data:`BAR_STYLES`).
-    percent_text, units_text, elapsed_text, remaining_text, state_text : str
-        Texts shown beside the bar.
-    error_summary, traceback : str
-        ``"Type: first line of the message"`` and the full traceback text of a failed
-        task; for a cancelled task, the reason and no traceback.
+    bar_value : float
+        How full the bar is drawn: the progress, or full once finished (in its colour).
+    bar_style, colour : str
+        ipywidgets ``bar_style`` and the CSS colour of the state (:data:`STATE_COLOURS`).
+    percent_text, units_text, elapsed_text, remaining_text : str
+        Texts shown beside the bar; the time left only once its estimate is steady.
+    state_title : str
+        More about the state, for the hover text (a cancelled task's reason).
+    error_summary, traceback, full_traceback : str
+        ``"Type: first line of the message"``, the traceback trimmed to vzb's and the
+        user's frames, and the whole traceback of a failed task.
     cancellable : bool
-        True while the task is queued or running and no cancel was requested yet.
+        True while the task is queued or running, no cancel was requested yet and it is
+        not finishing.
     finished : bool
         True in a terminal state.
     """
 
     task_id: str
     status: str
+    state_text: str
     description: str
     progress: float
+    bar_value: float
     bar_style: str
+    colour: str
     percent_text: str
     units_text: str
     elapsed_text: str
     remaining_text: str
-    state_text: str
+    state_title: str
     error_summary: str
     traceback: str
+    full_traceback: str
     cancellable: bool
     finished: bool
 
     @classmethod
-    def from_record(cls, record: Mapping[str, Any], now: float | None = None) -> TaskRow:
+    def from_record(
+        cls,
+        record: Mapping[str, Any],
+        now: float | None = None,
+        time_left: TimeLeft | None = None,
+    ) -> TaskRow:
         """Format a task record (a plain dict from the store) at time ``now``.
 
         Parameters
@@ -215,6 +191,8 @@ class TaskRow:
             A task record with the contract's fields; missing fields are tolerated.
         now : float, optional
             Epoch seconds used for elapsed and remaining time (default: ``time.time()``).
+        time_left : TimeLeft, optional
+            The estimates kept across refreshes; the time left is shown once steady.
 
         Returns
         -------
@@ -222,13 +200,17 @@ class TaskRow:
 
         Examples
         --------
-        >>> row = TaskRow.from_record({"task_id": "t", "status": "failed",
+        >>> row = TaskRow.from_record({"task_id": "t", "status": "failed", "progress": 0.4,
         ...     "error": {"type": "ValueError", "message": "bad\\nmore", "traceback": "Tb"}})
-        >>> row.bar_style, row.error_summary, row.cancellable
-        ('danger', 'ValueError: bad', False)
+        >>> row.bar_style, row.bar_value, row.percent_text, row.error_summary, row.cancellable
+        ('danger', 1.0, '40%', 'ValueError: bad', False)
+        >>> TaskRow.from_record({"task_id": "t", "status": "running", "units_done": 2,
+        ...     "units_total": 2, "progress": 1.0}).state_text
+        'finishing'
         """
         now = time.time() if now is None else now
         status = str(record.get("status") or "queued")
+        shown = _shown_state(status, record)
         finished = status in TERMINAL_STATES
         progress = float(record.get("progress") or 0.0)
         if status == "completed":
@@ -244,37 +226,43 @@ class TaskRow:
         elapsed = remaining = None
         if started is not None:
             elapsed = (ended if ended is not None else now) - started
-            if status == "running" and 0.0 < progress < 1.0:
-                remaining = elapsed * (1.0 - progress) / progress
+            if shown == "running" and time_left is not None:
+                remaining = time_left.seconds_left(
+                    str(record.get("task_id")), started, progress, now
+                )
         elapsed_text = format_duration(elapsed)
         if status == "queued" and created is not None:
             elapsed_text = f"waiting {format_duration(now - created)}"
-        remaining_text = f"{format_duration(remaining)} left" if remaining is not None else ""
+        remaining_text = f"{format_duration(remaining)} left" if remaining else ""
 
-        cancel_requested = bool(record.get("cancel_requested"))
-        state_text = status
-        if status == "running" and cancel_requested:
-            state_text = "cancelling"
-        summary, traceback = _error_summary(record.get("error"))
+        summary, full = _error_summary(record.get("error"))
+        state_title = summary
         if status == "cancelled":  # a reason, not an error: no traceback to expand
             error = record.get("error") or {}
             reason = str(error.get("message") or record.get("message") or "").strip()
-            summary, traceback = (reason.splitlines()[0] if reason else ""), ""
+            summary, full = (reason.splitlines()[0] if reason else ""), ""
+            state_title = summary
+        elif shown == "finishing":
+            state_title = "every unit is done; their results are being combined"
 
         return cls(
             task_id=str(record.get("task_id", "")),
             status=status,
-            description=_describe(record),
+            state_text=shown,
+            description=describe_task(record),
             progress=progress,
+            bar_value=1.0 if finished else progress,
             bar_style=BAR_STYLES.get(status, ""),
+            colour=STATE_COLOURS.get(shown, STATE_COLOURS["queued"]),
             percent_text=f"{progress * 100:.0f}%",
             units_text=units_text,
             elapsed_text=elapsed_text,
             remaining_text=remaining_text,
-            state_text=state_text,
+            state_title=state_title,
             error_summary=summary,
-            traceback=traceback,
-            cancellable=not finished and not cancel_requested,
+            traceback=trim_traceback(full) if full else "",
+            full_traceback=full,
+            cancellable=shown in ("queued", "running"),
             finished=finished,
         )
 
@@ -315,6 +303,9 @@ class PanelState:
         Leave completed, failed and cancelled tasks out of the rows (they stay counted).
     max_rows : int
         Show at most this many rows; the rest are summarised as ``"N more"``.
+    time_left : TimeLeft, optional
+        Time-left estimates kept across refreshes (a panel keeps one); without it no
+        time left is shown.
 
     Examples
     --------
@@ -336,6 +327,7 @@ class PanelState:
         now: float | None = None,
         hide_finished: bool = False,
         max_rows: int = 20,
+        time_left: TimeLeft | None = None,
     ) -> None:
         self.records: list[Mapping[str, Any]] = list(records)
         self.now = time.time() if now is None else now
@@ -350,8 +342,10 @@ class PanelState:
                 continue
             shown.append(record)
         self.rows: list[TaskRow] = [
-            TaskRow.from_record(record, self.now) for record in shown[:max_rows]
+            TaskRow.from_record(record, self.now, time_left) for record in shown[:max_rows]
         ]
+        if time_left is not None:
+            time_left.forget({row.task_id for row in self.rows if not row.finished})
         self.more: int = max(len(shown) - max_rows, 0)
         self.hidden: int = len(self.records) - len(shown)
 
