@@ -61,13 +61,13 @@ def test_the_text_shows_the_walk_forwards_own_numbers(wf):
     text = render_walk_forward_text(wf)
     rows = _rows(text.split("Edge or luck:")[1].split("Folds:")[0])
     summary = wf.overfitting
-    assert rows["Walk-forward Sharpe (out of sample)"] == format_value(wf.stats["Sharpe Ratio"])
+    assert rows["Walk-forward Sharpe (out of sample)"] == f"{wf.stats['Sharpe Ratio']:.2f}"
     assert rows["PBO (probability of backtest overfitting)"] == f"{summary['pbo']:.0%}"
     assert rows["Deflated Sharpe: P(true Sharpe > 0)"] == f"{summary['deflated_sharpe']:.0%}"
     assert rows["Trials counted on this study"] == f"{summary['n_trials']:,}"
     assert rows["Sets in this grid"] == "9"
-    assert rows["Best set's Sharpe (in sample)"] == format_value(summary["best_sharpe"])
-    assert rows["Expected best Sharpe by chance"] == format_value(summary["expected_max_sharpe"])
+    assert rows["Best set's Sharpe (in sample)"] == f"{summary['best_sharpe']:.2f}"
+    assert rows["Expected best Sharpe by chance"] == f"{summary['expected_max_sharpe']:.2f}"
     assert describe(summary, out_of_sample=wf.stats["Sharpe Ratio"]) in text
     assert f"{len(wf.folds)} folds" in text.splitlines()[0]
 
@@ -180,7 +180,7 @@ def test_the_sweep_view_says_edge_or_luck_given_the_returns(swept):
     assert rows["Sets in this grid"] == "9"
     assert rows["PBO (probability of backtest overfitting)"] == f"{summary['pbo']:.0%}"
     assert rows["Deflated Sharpe: P(true Sharpe > 0)"] == f"{summary['deflated_sharpe']:.0%}"
-    assert rows["Expected best Sharpe by chance"] == format_value(summary["expected_max_sharpe"])
+    assert rows["Expected best Sharpe by chance"] == f"{summary['expected_max_sharpe']:.2f}"
     assert text.endswith(describe(summary))
     page = report._repr_html_()
     assert "vzb-pbo-histogram" in page and html.escape(describe(summary)) in page
@@ -210,7 +210,7 @@ def test_the_sweep_view_without_returns_is_as_before(swept):
 
 
 def test_an_undefined_pbo_is_said_so(wf):
-    from vzb.widgets.formatting import overfitting_rows
+    from vzb.widgets.display import overfitting_rows
 
     summary = {**wf.overfitting, "pbo": float("nan"), "pbo_logits": None}
     assert dict(overfitting_rows(summary))["PBO (probability of backtest overfitting)"] == (

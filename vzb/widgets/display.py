@@ -14,12 +14,23 @@ hi
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Iterable
 from typing import Any
 
 import ipywidgets as widgets
 
-__all__ = ["Report", "TextVBox", "chart_image", "key_value_html", "rows_text", "verdict_html"]
+from vzb.widgets.formatting import format_count, format_ratio, format_share
+
+__all__ = [
+    "Report",
+    "TextVBox",
+    "chart_image",
+    "key_value_html",
+    "overfitting_rows",
+    "rows_text",
+    "verdict_html",
+]
 
 
 def chart_image(png: bytes = b"", css: str | None = None) -> widgets.Image:
@@ -73,6 +84,35 @@ def verdict_html(text: str) -> str:
         "border-left:4px solid #888;background:rgba(127,127,127,0.08)'>"
         f"{html.escape(text)}</p>"
     )
+
+
+def overfitting_rows(
+    summary: dict[str, Any], out_of_sample: float | None = None
+) -> list[tuple[str, str]]:
+    """The overfitting statistics of :func:`vzb.analysis.overfitting_summary` as
+    ``(label, text)`` rows in plain words (Sharpe ratios annualised).
+
+    >>> rows = overfitting_rows({"n_trials": 384, "n_sets": 27, "best_sharpe": 1.7,
+    ...     "expected_max_sharpe": 2.1, "deflated_sharpe": 0.31, "pbo": 0.62})
+    >>> dict(rows)["PBO (probability of backtest overfitting)"]
+    '62%'
+    """
+    pbo = summary.get("pbo")
+    defined = pbo is not None and pbo == pbo and math.isfinite(float(pbo))
+    rows = [
+        ("Trials counted on this study", format_count(summary["n_trials"])),
+        ("Sets in this grid", format_count(summary["n_sets"])),
+        ("Best set's Sharpe (in sample)", format_ratio(summary["best_sharpe"])),
+        ("Expected best Sharpe by chance", format_ratio(summary["expected_max_sharpe"])),
+        ("Deflated Sharpe: P(true Sharpe > 0)", format_share(summary["deflated_sharpe"])),
+        (
+            "PBO (probability of backtest overfitting)",
+            format_share(pbo) if defined else "undefined",
+        ),
+    ]
+    if out_of_sample is not None:
+        rows.append(("Walk-forward Sharpe (out of sample)", format_ratio(out_of_sample)))
+    return rows
 
 
 class Report:

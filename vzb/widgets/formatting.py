@@ -1,85 +1,396 @@
-"""One number format for the result, sweep and walk-forward views, their reprs and reports
-(no widgets).
+"""One number format for every view, text repr and the CLI (no widgets, no plotting, and
+neither numpy nor pandas imported to load it, so the CLI stays light).
 
->>> [format_value(v) for v in (1234567.891, 0.012345, 12.3456, 42, 2.0, float("nan"))]
-['1,234,568', '0.01235', '12.35', '42', '2', '']
->>> format_share(0.3512), format_share(float("nan"))
-('35%', '')
+Counts are integers with separators, money has thousands separators (and its currency
+when known; KRW and JPY never have decimals), percentages and ratios have two decimals,
+shares (0..1) whole percent, durations are in days, timestamps carry their zone, and a
+missing value (NaN, None) is ``–``.
+
+>>> format_count(960.0), format_money(25_000_000, "USD"), format_money(1234.6, "KRW")
+('960', '$ 25,000,000', '₩ 1,235')
+>>> format_percent(1130.2512), format_ratio(0.81234), format_share(0.3512)
+('1,130.25%', '0.81', '35%')
+>>> import pandas as pd
+>>> format_duration(pd.Timedelta(days=1876)), format_duration(pd.Timedelta(hours=5))
+('1,876 days', '5 h')
+>>> format_timestamp(pd.Timestamp("2019-10-17 09:00", tz="UTC"))
+'2019-10-17 09:00 UTC'
+>>> format_stat("# Trades", 960.0), format_stat("Sharpe Ratio", float("nan"))
+('960', '–')
+
+A stats Series (``BacktestResult.stats``, :func:`vzb.analysis.position_stats`, or a frame
+of several) is formatted by stat name with :func:`format_stats`, and grouped (returns,
+risk, trades, signals) for display with :func:`stats_table`:
+
+>>> stats = pd.Series({"Return [%]": 12.3456, "# Trades": 960, "Total Fees [$]": 763637.26})
+>>> format_stats(stats, currency="USD").tolist()
+['12.35%', '960', '$ 763,637']
+>>> stats_table(stats).loc["trades"].to_dict()
+{'value': {'# Trades': '960', 'Total Fees [$]': '763,637'}}
+
+Public functions: :func:`format_count`, :func:`format_money`, :func:`format_percent`,
+:func:`format_ratio`, :func:`format_share`, :func:`format_duration`,
+:func:`format_timestamp`, :func:`format_parameter`, :func:`format_value` (any value by
+its type), :func:`stat_kind`, :func:`stat_group`, :func:`format_stat`,
+:func:`format_stats`, :func:`stats_table`, :func:`currency_of`.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
+import math
+import numbers
+from collections.abc import Iterable
 from typing import Any
 
-import numpy as np
-import pandas as pd
+from vzb.widgets.stat_names import STAT_GROUPS, stat_group, stat_kind
 
-__all__ = ["format_share", "format_value", "overfitting_rows"]
+__all__ = [
+    "MISSING",
+    "STAT_GROUPS",
+    "currency_of",
+    "format_count",
+    "format_duration",
+    "format_money",
+    "format_parameter",
+    "format_percent",
+    "format_ratio",
+    "format_share",
+    "format_stat",
+    "format_stats",
+    "format_timestamp",
+    "format_value",
+    "stat_group",
+    "stat_kind",
+    "stats_table",
+]
+
+#: what a missing value (NaN, None, NaT) reads as
+MISSING = "–"
+
+#: currency code -> the sign written before an amount
+_CURRENCY_SIGNS = {"USD": "$", "EUR": "€", "GBP": "£", "KRW": "₩", "JPY": "¥"}
+#: currencies whose amounts have no decimals
+_WHOLE_CURRENCIES = {"KRW", "JPY"}
 
 
-def format_value(value: Any) -> str:
-    """A number (or timestamp, list...) as a reader scans it.
+def _missing(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):
+        return math.isnan(float(value))
+    return type(value).__name__ in ("NaTType", "NAType")
 
-    Integers get thousands separators; floats too, with two decimals from 1 up and four
-    significant digits below 1 (whole floats and values from 100,000 up without
-    decimals); NaN is blank, infinities are ``inf``; timestamps drop a midnight time.
 
-    Parameters
-    ----------
-    value : Any
+def _number(value: Any, decimals: int) -> str:
+    """``value`` with separators and ``decimals`` decimals; never ``-0.00``."""
+    text = f"{float(value):,.{decimals}f}"
+    return text[1:] if text.startswith("-") and not text.strip("-0.,") else text
 
-    Returns
-    -------
-    str
+
+def _small(value: float, digits: int = 4) -> str:
+    """A value under 1 in magnitude with ``digits`` significant digits, never in
+    scientific notation (``0.0001234``)."""
+    if value == 0:
+        return "0"
+    decimals = min(max(digits - 1 - math.floor(math.log10(abs(value))), 0), 10)
+    text = f"{value:.{decimals}f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+def _infinite(value: float) -> str:
+    return "∞" if value > 0 else "-∞"
+
+
+def format_count(value: Any) -> str:
+    """A count as an integer with separators (``960``, ``12,000``); a non-whole mean
+    count keeps one decimal (``12.5``).
+
+    >>> format_count(12000), format_count(960.0), format_count(12.5), format_count(None)
+    ('12,000', '960', '12.5', '–')
     """
-    if isinstance(value, bool | np.bool_):
-        return str(bool(value))
-    if isinstance(value, int | np.integer):
-        return f"{int(value):,}"
-    if isinstance(value, float | np.floating):
-        value = float(value)
-        if not np.isfinite(value):
-            return "" if np.isnan(value) else str(value)
-        if abs(value) >= 1e5 or (value.is_integer() and abs(value) < 1e15):
-            return f"{value:,.0f}"
-        return f"{value:,.4g}" if abs(value) < 1 else f"{value:,.2f}"
-    if isinstance(value, pd.Timestamp):
-        daily = not (value.hour or value.minute)
-        return str(value.date()) if daily else value.strftime("%Y-%m-%d %H:%M")
-    return str(value)
+    if _missing(value):
+        return MISSING
+    value = float(value)
+    if math.isinf(value):
+        return _infinite(value)
+    return _number(value, 0 if value.is_integer() else 1)
+
+
+def format_money(value: Any, currency: str | None = None) -> str:
+    """An amount with thousands separators, its currency before it when known.
+
+    Amounts from 1,000 up have no decimals, smaller ones two, those under 1 four
+    significant digits (a small coin's price); KRW and JPY never have decimals.
+
+    >>> format_money(14614296.317903), format_money(-763.5, "USD"), format_money(0.00012346)
+    ('14,614,296', '-$ 763.50', '0.0001235')
+    >>> format_money(25_000_000, "USDT")
+    'USDT 25,000,000'
+    """
+    if _missing(value):
+        return MISSING
+    value = float(value)
+    if math.isinf(value):
+        return _infinite(value)
+    code = (currency or "").upper()
+    size = abs(value)
+    if code in _WHOLE_CURRENCIES or size >= 1000:
+        text = _number(size, 0)
+    elif size >= 1 or size == 0:
+        text = _number(size, 2)
+    else:
+        text = _small(size)
+    sign = "-" if value < 0 and text.strip("0.,") else ""
+    if not code:
+        return sign + text
+    return f"{sign}{_CURRENCY_SIGNS.get(code, code)} {text}"
+
+
+def format_percent(value: Any, decimals: int = 2) -> str:
+    """A value already in percent with ``decimals`` decimals and a ``%`` sign.
+
+    >>> format_percent(-35.123), format_percent(113000.0), format_percent(float("inf"))
+    ('-35.12%', '113,000.00%', '∞')
+    """
+    if _missing(value):
+        return MISSING
+    value = float(value)
+    if math.isinf(value):
+        return _infinite(value)
+    return _number(value, decimals) + "%"
+
+
+def format_ratio(value: Any, decimals: int = 2) -> str:
+    """A ratio (Sharpe, profit factor, SQN, a mean) with ``decimals`` decimals.
+
+    >>> format_ratio(1.23456), format_ratio(-0.004), format_ratio(float("inf"))
+    ('1.23', '0.00', '∞')
+    """
+    if _missing(value):
+        return MISSING
+    value = float(value)
+    if math.isinf(value):
+        return _infinite(value)
+    return _number(value, decimals)
 
 
 def format_share(value: Any) -> str:
     """A probability or share (0..1) in whole percent, as :func:`vzb.analysis.describe`
-    writes it; NaN or None is blank."""
-    if value is None or (isinstance(value, float | np.floating) and np.isnan(value)):
-        return ""
+    writes it.
+
+    >>> format_share(0.3512), format_share(None)
+    ('35%', '–')
+    """
+    if _missing(value):
+        return MISSING
     return f"{float(value):.0%}"
 
 
-def overfitting_rows(
-    summary: dict[str, Any], out_of_sample: float | None = None
-) -> list[tuple[str, str]]:
-    """The overfitting statistics of :func:`vzb.analysis.overfitting_summary` as
-    ``(label, text)`` rows in plain words (Sharpe ratios annualised).
+def format_duration(value: Any) -> str:
+    """A duration in days (``1,876 days``, ``2.5 days``), or hours and minutes under a
+    day (``5 h 30 min``); a plain number is taken as days.
 
-    >>> rows = overfitting_rows({"n_trials": 384, "n_sets": 27, "best_sharpe": 1.7,
-    ...     "expected_max_sharpe": 2.1, "deflated_sharpe": 0.31, "pbo": 0.62})
-    >>> dict(rows)["PBO (probability of backtest overfitting)"]
-    '62%'
+    >>> format_duration(_dt.timedelta(days=1)), format_duration(2.5)
+    ('1 day', '2.5 days')
+    >>> format_duration(_dt.timedelta(minutes=330)), format_duration(_dt.timedelta(0))
+    ('5 h 30 min', '0 min')
     """
-    pbo = summary.get("pbo")
-    rows = [
-        ("Trials counted on this study", format_value(int(summary["n_trials"]))),
-        ("Sets in this grid", format_value(int(summary["n_sets"]))),
-        ("Best set's Sharpe (in sample)", format_value(float(summary["best_sharpe"]))),
-        ("Expected best Sharpe by chance", format_value(float(summary["expected_max_sharpe"]))),
-        ("Deflated Sharpe: P(true Sharpe > 0)", format_share(summary["deflated_sharpe"])),
-        (
-            "PBO (probability of backtest overfitting)",
-            format_share(pbo) if pbo is not None and np.isfinite(pbo) else "undefined",
-        ),
-    ]
-    if out_of_sample is not None:
-        rows.append(("Walk-forward Sharpe (out of sample)", format_value(float(out_of_sample))))
-    return rows
+    if _missing(value):
+        return MISSING
+    if isinstance(value, _dt.timedelta):
+        days = value.total_seconds() / 86_400.0
+    else:
+        days = float(value)
+    if abs(days) >= 1:
+        text = format_count(round(days, 1))
+        return f"{text} day" if text == "1" else f"{text} days"
+    minutes = round(abs(days) * 1440)
+    hours, minutes = divmod(minutes, 60)
+    sign = "-" if days < 0 else ""
+    if hours:
+        return f"{sign}{hours} h" + (f" {minutes} min" if minutes else "")
+    return f"{sign}{minutes} min"
+
+
+def format_timestamp(value: Any, *, time: bool = True, zone: bool = True) -> str:
+    """A timestamp as ``2019-10-17 09:00 UTC``: minutes (``time=False``: the date only)
+    and its zone when it has one (``zone=False``: without it, for a table whose header
+    names the zone).
+
+    >>> import pandas as pd
+    >>> stamp = pd.Timestamp("2019-10-17 09:00", tz="Asia/Seoul")
+    >>> format_timestamp(stamp), format_timestamp(stamp, time=False, zone=False)
+    ('2019-10-17 09:00 KST', '2019-10-17')
+    """
+    if _missing(value):
+        return MISSING
+    if not isinstance(value, _dt.datetime):
+        if isinstance(value, _dt.date):
+            return value.isoformat()
+        return str(value)
+    text = value.strftime("%Y-%m-%d %H:%M" if time else "%Y-%m-%d")
+    name = value.tzname() if zone else None
+    return f"{text} {name}" if name else text
+
+
+def format_parameter(value: Any) -> str:
+    """A parameter value as written in code (``0.005``, ``20``, ``True``), never in
+    scientific notation.
+
+    >>> [format_parameter(v) for v in (0.005, 20, 1e-07, 2.0)]
+    ['0.005', '20', '0.0000001', '2']
+    """
+    if _missing(value):
+        return MISSING
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return str(bool(value))
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real):
+        value = float(value)
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        text = repr(value)
+        return text if "e" not in text else _small(value, 12)
+    return str(value)
+
+
+def format_value(value: Any) -> str:
+    """Any value by its type, when no stat name says what it is: integers as counts,
+    floats with two decimals (none from 100,000 up or when whole, four significant
+    digits under 1), timestamps with their zone, durations in days, missing as ``–``.
+
+    >>> [format_value(v) for v in (1234567.891, 0.012345, 12.3456, 42, 2.0, float("nan"))]
+    ['1,234,568', '0.01235', '12.35', '42', '2', '–']
+    """
+    if _missing(value):
+        return MISSING
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return str(bool(value))
+    if isinstance(value, numbers.Integral):
+        return f"{int(value):,}"
+    if isinstance(value, _dt.datetime):
+        return format_timestamp(value)
+    if isinstance(value, _dt.timedelta):
+        return format_duration(value)
+    if isinstance(value, numbers.Real):
+        value = float(value)
+        if math.isinf(value):
+            return _infinite(value)
+        if abs(value) >= 1e5 or (value.is_integer() and abs(value) < 1e15):
+            return _number(value, 0)
+        return _small(value) if abs(value) < 1 else _number(value, 2)
+    return str(value)
+
+
+def format_stat(name: str, value: Any, currency: str | None = None) -> str:
+    """``value`` formatted as the stat ``name`` says (:func:`stat_kind`); money with
+    ``currency`` when given.
+
+    >>> format_stat("Equity Final [$]", 14614296.317903, "USD")
+    '$ 14,614,296'
+    >>> format_stat("Max. Drawdown Duration [bars]", 412.0)
+    '412'
+    """
+    kind = stat_kind(name)
+    if kind == "money":
+        return format_money(value, currency)
+    formatter = {
+        "timestamp": format_timestamp,
+        "duration": format_duration,
+        "count": format_count,
+        "percent": format_percent,
+    }.get(kind, format_ratio)
+    return formatter(value)
+
+
+def _by_rows(frame: Any) -> bool:
+    """Whether a frame holds stats in its rows (index of stat names) or its columns."""
+    known = sum(stat_group(name) != "other" for name in frame.index)
+    return known >= sum(stat_group(name) != "other" for name in frame.columns)
+
+
+def format_stats(stats: Any, currency: str | None = None) -> Any:
+    """A stats Series, or a frame of several (stats as rows or as columns), as strings
+    formatted by stat name (:func:`format_stat`): what a notebook shows instead of
+    ``stats.astype(float).round(2)``.
+
+    Parameters
+    ----------
+    stats : pandas.Series or pandas.DataFrame
+        Indexed by stat name (``BacktestResult.stats``, ``position_stats(...)``), or a
+        frame whose index or columns are stat names.
+    currency : str, optional
+        The quote currency of the money stats (``"USD"``, ``"KRW"``): see
+        :func:`currency_of`.
+
+    Returns
+    -------
+    pandas.Series or pandas.DataFrame
+        The same shape and labels, every value a string.
+    """
+    import pandas as pd
+
+    if isinstance(stats, pd.Series):
+        values = [format_stat(name, value, currency) for name, value in stats.items()]
+        return pd.Series(values, index=stats.index, name=stats.name, dtype=object)
+    if not isinstance(stats, pd.DataFrame):
+        raise TypeError(
+            f"format_stats takes a stats Series or DataFrame; got {type(stats).__name__}"
+        )
+    shown = stats.astype(object).copy()
+    if _by_rows(stats):
+        for name in stats.index:
+            shown.loc[name] = [format_stat(name, v, currency) for v in stats.loc[name]]
+    else:
+        for name in stats.columns:
+            shown[name] = [format_stat(name, v, currency) for v in stats[name]]
+    return shown
+
+
+def stats_table(stats: Any, currency: str | None = None) -> Any:
+    """Stats grouped for display (period, returns, risk, trades, signals), each value
+    formatted by its name (:func:`format_stats`).
+
+    Parameters
+    ----------
+    stats : pandas.Series or pandas.DataFrame
+        A stats Series, or a frame with one column per run and stats as rows.
+    currency : str, optional
+        The quote currency of the money stats.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``(group, stat)``; one column ``value`` for a Series, else the
+        frame's columns.
+    """
+    import pandas as pd
+
+    frame = stats.to_frame("value") if isinstance(stats, pd.Series) else stats
+    if not _by_rows(frame):
+        frame = frame.T
+    shown = format_stats(frame, currency)
+    groups = [stat_group(name) for name in shown.index]
+    order = sorted(range(len(groups)), key=lambda i: STAT_GROUPS.index(groups[i]))
+    index = pd.MultiIndex.from_tuples(
+        [(groups[i], shown.index[i]) for i in order], names=["group", "stat"]
+    )
+    return pd.DataFrame(shown.to_numpy()[order], index=index, columns=shown.columns)
+
+
+def currency_of(symbols: Iterable[str] | str | None) -> str | None:
+    """The quote currency shared by ``symbols`` (``BASE_QUOTE``), or None when they have
+    none in common.
+
+    >>> currency_of(["BTC_USD", "ETH_USD"]), currency_of("BTC_KRW"), currency_of(["A_USD", "B_KRW"])
+    ('USD', 'KRW', None)
+    """
+    if not symbols:
+        return None
+    if isinstance(symbols, str):
+        symbols = [symbols]
+    quotes = {str(symbol).rpartition("_")[2].upper() for symbol in symbols}
+    quote = quotes.pop() if len(quotes) == 1 else None
+    return quote or None

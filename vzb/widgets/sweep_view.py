@@ -43,10 +43,11 @@ from vzb.widgets.display import (
     TextVBox,
     chart_image,
     key_value_html,
+    overfitting_rows,
     rows_text,
     verdict_html,
 )
-from vzb.widgets.formatting import format_value, overfitting_rows
+from vzb.widgets.formatting import format_value
 
 __all__ = [
     "best_sets_text",

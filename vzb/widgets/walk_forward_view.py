@@ -36,10 +36,11 @@ from vzb.widgets.display import (
     TextVBox,
     chart_image,
     key_value_html,
+    overfitting_rows,
     rows_text,
     verdict_html,
 )
-from vzb.widgets.formatting import format_share, format_value, overfitting_rows
+from vzb.widgets.formatting import format_share, format_value
 
 __all__ = [
     "compare_table",
