@@ -9,7 +9,8 @@ True
 The top level holds the whole workflow; each layer is a subpackage:
 ``vzb.data`` (candles in), ``vzb.strategies`` (candles -> signals),
 ``vzb.engine`` (signals -> positions, equity, stats, sweeps),
-``vzb.jobs`` (background tasks), ``vzb.results`` (Parquet files),
+``vzb.results`` (Parquet files and the run catalog: ``vzb.runs()``, ``vzb.compare``),
+``vzb.jobs`` (background tasks),
 ``vzb.widgets`` (notebook views).
 
 Names are imported lazily, so ``import vzb`` is fast and compiles nothing.
@@ -54,6 +55,12 @@ _API = {
     "walk_forward": "analysis",
     "trials": "analysis",
     "start_study": "analysis",
+    # results
+    "record": "results",
+    "runs": "results",
+    "run": "results",
+    "compare": "results",
+    "configure": "results",
     # jobs
     "JobRunner": "jobs",
     "TaskStore": "jobs",
@@ -70,6 +77,8 @@ __all__ = [  # written out (not ``[*_API]``) so that linters and readers see the
     "TaskStore",
     "__version__",
     "backtest",
+    "compare",
+    "configure",
     "download_candles",
     "from_bithumb",
     "from_ccxt",
@@ -82,8 +91,11 @@ __all__ = [  # written out (not ``[*_API]``) so that linters and readers see the
     "load_candles",
     "load_sample",
     "read_candles",
+    "record",
     "register_strategy",
     "resample_candles",
+    "run",
+    "runs",
     "signals",
     "start_study",
     "sweep",
@@ -95,6 +107,9 @@ __all__ = [  # written out (not ``[*_API]``) so that linters and readers see the
 
 
 _load = lazy_names(__name__, _API, globals())
+#: runs the top level hands out wrapped, so that ``vzb.configure(record="always")``
+#: records them (see vzb.results.direct); the subpackages' functions are never wrapped
+_RECORDED = ("backtest", "sweep", "walk_forward")
 
 
 def __getattr__(name: str):
@@ -102,7 +117,12 @@ def __getattr__(name: str):
         value = importlib.import_module(f"vzb.{name}")
         globals()[name] = value
         return value
-    return _load(name)
+    value = _load(name)
+    if name in _RECORDED:
+        from vzb.results.direct import recorded
+
+        value = globals()[name] = recorded(value)
+    return value
 
 
 def __dir__() -> list[str]:
@@ -139,6 +159,24 @@ def _record_trials(strategy, frames, param_sets) -> None:
     record_sweep(strategy, frames, param_sets)
 
 
+def _import_store(store_dir: str) -> int:
+    from vzb.jobs.recording import import_tasks
+
+    return import_tasks(store_dir)
+
+
+def _plot_comparison(comparison, **kwargs):
+    from vzb.widgets.compare_view import comparison_figure
+
+    return comparison_figure(comparison, **kwargs)
+
+
+def _comparison_html(comparison) -> str:
+    from vzb.widgets.compare_view import render_comparison_html
+
+    return render_comparison_html(comparison)
+
+
 def _register_display_hooks() -> None:
     """Backtest and walk-forward results plot with the widgets layer's charts and, in
     IPython, display with its HTML views. Nothing is imported until a result is drawn or
@@ -148,6 +186,8 @@ def _register_display_hooks() -> None:
     _hooks.result_plotter = _plot_result
     _hooks.walk_forward_plotter = _plot_walk_forward
     _hooks.trials_recorder = _record_trials
+    _hooks.store_importer = _import_store
+    _hooks.comparison_plotter = _plot_comparison
     ipython_module = sys.modules.get("IPython")
     shell = ipython_module.get_ipython() if ipython_module is not None else None
     if shell is None:
@@ -155,6 +195,7 @@ def _register_display_hooks() -> None:
     html = shell.display_formatter.formatters["text/html"]
     html.for_type_by_name("vzb.engine.result", "BacktestResult", _result_html)
     html.for_type_by_name("vzb.analysis.walkforward", "WalkForwardResult", _walk_forward_html)
+    html.for_type_by_name("vzb.results.comparison", "Comparison", _comparison_html)
 
 
 _register_display_hooks()
@@ -178,6 +219,7 @@ if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers
     )
     from vzb.engine import BacktestResult, backtest, sweep
     from vzb.jobs import JobRunner, TaskStore
+    from vzb.results import compare, configure, record, run, runs
     from vzb.strategies import (
         get_strategy,
         indicators,

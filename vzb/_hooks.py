@@ -21,3 +21,10 @@ trials_recorder: Callable[..., Any] | None = None
 
 #: ``walk_forward_plotter(walk_forward_result, **kwargs) -> figure``
 walk_forward_plotter: Callable[..., Any] | None = None
+
+#: ``store_importer(store_dir) -> int``: queue for the run catalog the results a store held
+#: before the catalog existed (set to the jobs layer's importer, which knows tasks)
+store_importer: Callable[[str], int] | None = None
+
+#: ``comparison_plotter(comparison, **kwargs) -> figure`` for ``vzb.compare(...).plot()``
+comparison_plotter: Callable[..., Any] | None = None

@@ -26,6 +26,7 @@ from typing import Any
 
 from vzb.jobs.planning import build_units
 from vzb.jobs.record import TaskRecord, plain_data
+from vzb.jobs.recording import queue_task_record
 from vzb.jobs.store import TaskStore
 from vzb.jobs.worker import Cancelled, open_store
 
@@ -57,11 +58,23 @@ def combine_units(
     index -> chunk table already in memory) spare rebuilding and re-reading what the
     caller has; any table missing there is read from its Parquet file.
 
+    A backtest, sweep or walk-forward then queues its run record for the catalog
+    (:func:`~vzb.jobs.recording.queue_task_record`: a local file, written to the catalog
+    by the runner's record sync; the task completes even when the catalog is down).
+
     Raises
     ------
     Cancelled
         The task moved on to another attempt, or is no longer running.
     """
+    summary, result = _combine(store, task_id, attempt, units, tables)
+    record = store.get(task_id)
+    if record.attempt == attempt and record.status == "running":
+        queue_task_record(store, record, summary, result if record.kind == "sweep" else None)
+    return summary, result
+
+
+def _combine(store: TaskStore, task_id: str, attempt: int, units, tables) -> tuple[dict, Any]:
     record = store.get(task_id)
     if record.attempt != attempt or record.status != "running":
         raise Cancelled(f"Task {task_id} attempt {attempt} is stale")

@@ -44,6 +44,7 @@ from vzb.jobs.record import TERMINAL_STATES, TaskRecord
 from vzb.jobs.store import TaskStore
 from vzb.jobs.submitting import Submitting
 from vzb.jobs.task import Task, task_table
+from vzb.results.sync import RecordSync
 
 __all__ = ["DEFAULT_STORE", "JobRunner", "default_store_dir"]
 
@@ -140,6 +141,9 @@ class JobRunner(Submitting):
         #: ids of the tasks this runner took over when it started (see :meth:`reap`)
         self.resumed: list[str] = self.reap()
         self._dispatcher.start()
+        # writes the run records of finished tasks to the catalog, retrying while it is down
+        self._record_sync = RecordSync(self.store.directory)
+        self._record_sync.start()
         atexit.register(self._at_exit)
 
     def __repr__(self) -> str:
@@ -304,6 +308,7 @@ class JobRunner(Submitting):
             while self._dispatcher.runs and time.monotonic() < deadline:
                 time.sleep(0.01)
         self._dispatcher.stop()
+        self._record_sync.stop()
         unregister_runner(self.store, self.owner)
         atexit.unregister(self._at_exit)
 

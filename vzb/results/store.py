@@ -40,7 +40,7 @@ _OLD_INDICATOR = "resistance"
 class _Location:
     """A directory on the local disk or behind an fsspec URL."""
 
-    def __init__(self, path: str | os.PathLike):
+    def __init__(self, path: str | os.PathLike, storage_options: dict | None = None):
         self.path = os.fspath(path)
         if "://" in self.path:
             try:
@@ -49,7 +49,7 @@ class _Location:
                 raise ImportError(
                     f"Saving to {self.path!r} needs fsspec: pip install fsspec"
                 ) from None
-            self.fs, self.root = fsspec.core.url_to_fs(self.path)
+            self.fs, self.root = fsspec.core.url_to_fs(self.path, **(storage_options or {}))
         else:
             self.fs, self.root = None, os.path.abspath(self.path)
 
@@ -201,9 +201,10 @@ def save_result(result: BacktestResult, path: str | os.PathLike) -> str:
     return loc.path if loc.fs else loc.root
 
 
-def load_result(path: str | os.PathLike) -> BacktestResult:
-    """Load a result saved by :func:`save_result` (local path or fsspec URL)."""
-    loc = _Location(path)
+def load_result(path: str | os.PathLike, storage_options: dict | None = None) -> BacktestResult:
+    """Load a result saved by :func:`save_result` (local path or fsspec URL;
+    ``storage_options`` for fsspec, e.g. an S3 endpoint)."""
+    loc = _Location(path, storage_options)
     return _load(loc, loc.root)
 
 
@@ -233,9 +234,9 @@ def save_table(table: pd.DataFrame, path: str | os.PathLike) -> str:
     return loc.path if loc.fs else loc.root
 
 
-def load_table(path: str | os.PathLike) -> pd.DataFrame:
-    """Load a DataFrame saved by :func:`save_table`."""
-    loc = _Location(path)
+def load_table(path: str | os.PathLike, storage_options: dict | None = None) -> pd.DataFrame:
+    """Load a DataFrame saved by :func:`save_table` (``storage_options`` for fsspec)."""
+    loc = _Location(path, storage_options)
     if not loc.exists(loc.root):
         raise ParameterError(f"No table at {loc.path!r}; save one with vzb.results.save_table")
     return _read_frame(loc, loc.root)
