@@ -67,7 +67,7 @@ def read_stored(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict]:
     frame = pd.read_parquet(path)
     if "quote_volume" not in frame:
         frame["quote_volume"] = float("nan")
-    frame.index = pd.DatetimeIndex(frame.index).tz_convert("UTC").rename("timestamp")
+    frame.index = pd.DatetimeIndex(frame.index).tz_convert("UTC").as_unit("ns").rename("timestamp")
     return frame[list(STORED_COLUMNS)].astype("float64"), read_meta(path)
 
 

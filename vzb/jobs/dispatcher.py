@@ -19,6 +19,7 @@ import traceback
 from typing import Any
 
 from vzb.jobs.combining import FINALIZE, combine_units, finalize
+from vzb.jobs.dependencies import Dependencies
 from vzb.jobs.executors import ExecutorBackend
 from vzb.jobs.planning import build_units
 from vzb.jobs.reaping import fmt_seconds, reap_orphans, register_runner
@@ -46,6 +47,7 @@ class Dispatcher:
         self.store, self.backend, self.owner, self.remote = store, backend, owner, remote
         self.time_limit, self.grace_period = time_limit, grace_period
         self.runs: dict[str, Run] = {}
+        self._dependencies = Dependencies(store)  # ``after=``: tasks a task waits for
         self._futures: dict[cf.Future, tuple[str, int, int, int]] = {}
         self._done: queue.SimpleQueue = queue.SimpleQueue()
         self._lock = threading.RLock()
@@ -169,6 +171,9 @@ class Dispatcher:
             if run.attempt == 0:
                 if len(self._futures) >= workers:
                     continue  # claimed runs further on may still fill the lookahead
+                blocked = self._dependencies.state(run.task_id)
+                if blocked == "wait":
+                    continue
                 record = self.store.claim(run.task_id, self.owner)
                 if record is None:  # cancelled while queued, or adopted elsewhere
                     self._forget(run)
@@ -177,6 +182,9 @@ class Dispatcher:
                     self._prepare(run, record)
                 except Exception as exc:
                     self._stop_run(run, "failed", _error_of(exc))
+                    continue
+                if blocked:  # a task it waited for failed or was cancelled
+                    self._stop_run(run, "failed", error_record("DependencyError", blocked))
                     continue
             while free > 0 and run.pending:
                 index = run.pending[0]

@@ -44,6 +44,7 @@ def market_spec(
     options: Mapping[str, Any] | None = None,
     *,
     index_cache: dict | None = None,
+    check_candles: bool = True,
 ) -> dict:
     """The part every backtest and sweep spec shares: strategy, market and engine options.
 
@@ -54,6 +55,8 @@ def market_spec(
     inclusive, a date-only ``end`` covers its whole day, as :func:`vzb.load_candles`
     reads them). ``index_cache`` (a dict kept by the caller) holds each symbol's candle
     timestamps, so that only the first such request for a symbol reads its candles.
+    ``check_candles=False`` leaves the catalog alone (a task that waits for a download:
+    its units read the candles when it starts).
 
     Raises
     ------
@@ -91,16 +94,16 @@ def market_spec(
         raise ParameterError("symbols is empty: give at least one symbol, e.g. 'BTC_USD'")
     # resolved now: workers may have been started before $VZB_DATA_DIR changed
     data_dir = os.fspath(data_dir) if data_dir else os.environ.get("VZB_DATA_DIR")
-    entries = catalog_sources(data_dir)
+    entries = catalog_sources(data_dir) if check_candles else {}
     sources = {symbol: source for (symbol, tf), source in entries.items() if tf == timeframe}
-    for symbol in symbols:
+    first, last = _date("start", start), _date("end", end)
+    for symbol in symbols if check_candles else ():
         if symbol not in sources:
             raise UnknownSymbolError(
                 f"No {timeframe} candles for symbol {symbol!r}; available: {sorted(sources)} "
                 "(add CSV files to data_dir or $VZB_DATA_DIR)"
             )
-    first, last = _date("start", start), _date("end", end)
-    if first is not None or last is not None:
+    if check_candles and (first is not None or last is not None):
         for symbol in symbols:
             key = (symbol, timeframe, data_dir, _version(entries, symbol, sources[symbol]))
             _check_range(key, start, end, first, last, index_cache)

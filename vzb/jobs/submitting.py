@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from vzb.jobs.dependencies import task_ids
+from vzb.jobs.downloads import download_spec
 from vzb.jobs.requests import backtest_spec, sweep_spec, units_spec, walk_forward_spec
 from vzb.jobs.task import Task
 from vzb.strategies.registry import DEFAULT_STRATEGY
@@ -30,6 +32,7 @@ class Submitting:
         timeframe: str = "1d",
         *,
         data_dir: str | None = None,
+        after: Any = None,
         **options,
     ) -> Task:
         """Submit a backtest of ``strategy`` on ``symbols``; returns a queued :class:`Task`.
@@ -38,6 +41,11 @@ class Submitting:
         checked first (strategy, parameters, symbols, dates, timeframe, engine options):
         a bad request raises and stores nothing. Each symbol is one work unit; the result
         is the combined ``BacktestResult``.
+
+        ``after``: a task (or task id, or a list) to wait for, such as the download of
+        the candles (:meth:`submit_download`): the backtest stays queued until it has
+        completed, and fails if it did not. The catalog is then checked when the
+        backtest starts, not now.
 
         Raises
         ------
@@ -49,7 +57,10 @@ class Submitting:
         spec = backtest_spec(
             strategy, params, symbols, start=start, end=end, timeframe=timeframe,
             data_dir=data_dir, options=options, index_cache=self._candle_index,
+            check_candles=after is None,
         )  # fmt: skip
+        if after is not None:
+            spec["after"] = task_ids(after)
         return self._submit("backtest", spec)
 
     def submit_sweep(
@@ -136,3 +147,35 @@ class Submitting:
         cancel works. Its return values (plain data) are the task's result, a list.
         """
         return self._submit("units", units_spec(function, kwargs, description))
+
+    def submit_download(
+        self,
+        symbols: str | Sequence[str],
+        timeframe: str = "1d",
+        *,
+        start: Any,
+        end: Any = None,
+        exchange: str = "upbit",
+        api_url: str | None = None,
+        data_dir: str | None = None,
+    ) -> Task:
+        """Download candles from an exchange in the background, one unit per symbol.
+
+        Each unit runs :func:`vzb.download_candles` with these arguments (``data_dir``
+        or ``$VZB_DATA_DIR``, fixed now); progress is the fraction of the time range
+        fetched, the message says how far (``"BTC_KRW: 2024-03-01 … 2024-05-12, 14,200
+        candles"``), and a cancel stops it between pages, keeping what was fetched. The
+        result is one summary dict per symbol (file, rows, first and last candle, pages
+        asked). Pass the task as ``after=`` to :meth:`submit` to backtest the candles
+        once they are in.
+
+        Raises
+        ------
+        ParameterError
+            No symbols, an unknown timeframe, bad dates, or no data directory.
+        """
+        spec = download_spec(
+            symbols, timeframe, start=start, end=end, exchange=exchange, api_url=api_url,
+            data_dir=data_dir,
+        )  # fmt: skip
+        return self._submit("units", spec)
