@@ -10,6 +10,11 @@
     vzb jobs cancel ID            cancel a queued or running task
     vzb jobs wait ID              wait until a task finishes
     vzb jobs resume               adopt tasks whose runner died and finish them
+    vzb store backup PATH         a consistent copy of the store (tasks, runs, artifacts)
+    vzb store restore PATH        a backup into a new store
+    vzb store check               artifacts, orphans, tasks without a runner (exit 1 if any)
+    vzb store stats               tasks by state, runs by kind, disk used, failures
+    vzb store sync                write records that waited for the catalog
 
 Every command takes ``--store DIR`` (default ``$VZB_HOME`` or ``./.vzb``); the jobs
 commands read an existing store and never create one. Each command is a module of this
@@ -35,7 +40,7 @@ from vzb.errors import VzbError
 __all__ = ["COMMANDS", "demo_grid", "main", "progress_line"]
 
 #: the commands, in the order ``vzb --help`` lists them: modules of this package
-COMMANDS = ("demo", "jobs")
+COMMANDS = ("demo", "jobs", "store")
 
 
 def _parser() -> argparse.ArgumentParser:
