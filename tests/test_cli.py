@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
+import time
 
 from vzb.cli import main, progress_line
 from vzb.jobs import JobRunner, TaskStore
@@ -36,6 +38,19 @@ def test_vzb_demo_runs_from_a_fresh_directory_with_no_arguments(tmp_path):
     records = TaskStore(tmp_path / ".vzb").tasks()
     assert [r["status"] for r in records] == ["completed", "completed"]
     assert all(os.path.exists(r["result"]["path"]) for r in records)
+
+    # One number format: no raw floats, no scientific notation, counts without decimals.
+    text = proc.stdout
+    assert not re.search(r"\d\.\d{5,}", text), re.findall(r".*\d\.\d{5,}.*", text)
+    assert not re.search(r"\d[eE][+-]?\d", text)
+    assert "dtype" not in text and "days 00:00:00" not in text
+    backtest = records[1]["result"]["stats"]  # the store's record, formatted here by hand
+    lines = {ln.strip().split("  ")[0]: ln for ln in text.splitlines() if "  " in ln.strip()}
+    assert lines["Equity Final [$]"].split()[-2:] == ["$", f"{backtest['Equity Final [$]']:,.0f}"]
+    assert lines["# Trades"].split()[-1] == f"{backtest['# Trades']:,}"
+    assert lines["Return [%]"].split()[-1] == f"{backtest['Return [%]']:,.2f}%"
+    assert lines["Duration"].split()[-2:] == [f"{int(backtest['Duration'].split()[0]):,}", "days"]
+    assert f"positions: {backtest['# Trades']:,}" in text
 
 
 def test_jobs_list_status_cancel_wait(tmp_path):
@@ -106,3 +121,74 @@ def test_jobs_status_json_is_the_record_as_json(tmp_path):
     record = json.loads(text)
     assert record["task_id"] == task.task_id and record["status"] == "completed"
     assert record["progress"] == 1.0 and record["kind"] == "units"
+
+
+def test_jobs_list_has_a_header_the_state_once_percent_and_zoned_times(tmp_path):
+    store = str(tmp_path / "s")
+    with JobRunner(store, max_workers=1) as runner:
+        done = runner.submit_units(SLEEP, [{"seconds": 0, "value": 1}], description="quick nap")
+        done.wait(timeout=60)
+    code, text = run("jobs", "list", "--store", store)
+    assert code == 0
+    header, line = text.splitlines()
+    assert header.split() == ["TASK", "CREATED", "KIND", "STATE", "PROGRESS", "UNITS", "WHAT"]
+    record = TaskStore(store).get(done.task_id)
+    created = time.localtime(record["created_at"])
+    stamp = time.strftime("%Y-%m-%d %H:%M ", created) + time.strftime("%Z", created)
+    assert line.split() == [done.task_id, *stamp.split(), "units", "completed", "100%", "1/1",
+                            "quick", "nap"]  # fmt: skip
+    assert line.count("completed") == 1  # the state once
+
+
+def test_jobs_status_is_readable_fields(tmp_path):
+    store = str(tmp_path / "s")
+    with JobRunner(store, max_workers=1) as runner:
+        task = runner.submit("volume_zone_breakout", {"volume_window": 20}, symbols=["BTC_USD"],
+                             fees=0.0005, start="2019-01-01")  # fmt: skip
+        task.wait(timeout=120)
+        failed = runner.submit_units(SLEEP, [{"seconds": 0, "fail": "no data"}])
+        failed.wait(timeout=60)
+    record = TaskStore(store).get(task.task_id)
+    code, text = run("jobs", "status", task.task_id, "--store", store)
+    assert code == 0
+    fields = dict(line.strip().split("  ", 1) for line in text.splitlines())
+    fields = {name: value.strip() for name, value in fields.items()}
+    assert fields["task"] == task.task_id and fields["state"] == "completed"
+    assert fields["progress"] == "100% · 1/1 units"
+    created = time.localtime(record["created_at"])
+    assert fields["created"] == time.strftime("%Y-%m-%d %H:%M %Z", created)
+    assert fields["symbols"] == "BTC_USD" and fields["dates"] == "2019-01-01 to last"
+    assert "volume_window=20 top_percentile=0.2" in fields["params"]
+    assert "fees=0.0005" in fields["options"] and "cash=1000000" in fields["options"]
+    stats = record["result"]["stats"]
+    assert fields["Sharpe Ratio"] == f"{stats['Sharpe Ratio']:.2f}"
+    assert fields["# Trades"] == f"{stats['# Trades']:,}"
+    assert fields["Total Fees [$]"] == f"$ {stats['Total Fees [$]']:,.0f}"
+    assert "{" not in text and "1.0\n" not in text  # no dicts, no raw progress
+
+    code, text = run("jobs", "status", failed.task_id, "--store", store)
+    assert code == 1
+    assert "error  ValueError: no data" in text
+    traceback = text.split("traceback:\n", 1)[1]
+    assert "vzb/jobs/units.py" in traceback and "ValueError: no data" in traceback
+    assert "process_executor.py" not in traceback and "left out" in traceback
+
+
+def _arguments(parser, path=()):
+    import argparse
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _arguments(sub, (*path, name))
+        elif not isinstance(action, argparse._HelpAction):
+            yield " ".join(path), action
+
+
+def test_every_argument_of_the_demo_and_jobs_commands_has_help():
+    from vzb.cli import _parser
+
+    arguments = [(p, a) for p, a in _arguments(_parser()) if p.split()[0] in ("demo", "jobs")]
+    assert len(arguments) >= 15
+    missing = [f"{p} {a.dest}" for p, a in arguments if not (a.help or "").strip()]
+    assert missing == []

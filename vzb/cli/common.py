@@ -1,16 +1,80 @@
 """What the ``vzb`` commands share: the store option, a task's progress line, following
-a task to its end."""
+a task to its end, and text tables and stats in the one number format of
+:mod:`vzb.widgets.formatting`."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import time
-from typing import TextIO
+from collections.abc import Sequence
+from typing import Any, TextIO
 
 from vzb.errors import ParameterError, VzbError
 from vzb.jobs.store import TERMINAL_STATES
+from vzb.widgets.formatting import format_timestamp
 
-__all__ = ["finished", "follow", "progress_line", "store_directory", "store_option"]
+__all__ = [
+    "finished",
+    "follow",
+    "local_time",
+    "progress_line",
+    "stats_lines",
+    "store_directory",
+    "store_option",
+    "text_table",
+]
+
+
+def local_time(epoch: float | None) -> str:
+    """Epoch seconds as this machine's local time with its zone (``2026-11-30 06:01 UTC``).
+
+    >>> local_time(None)
+    '–'
+    """
+    if epoch is None:
+        return format_timestamp(None)
+    return format_timestamp(dt.datetime.fromtimestamp(epoch).astimezone())
+
+
+def text_table(
+    header: Sequence[str], rows: Sequence[Sequence[Any]], right: Sequence[str] = ()
+) -> str:
+    """Rows of texts as aligned columns under a header (columns named in ``right`` are
+    right-aligned, for numbers).
+
+    >>> print(text_table(["SET", "RETURN"], [["a", "1.00%"], ["bb", "-12.50%"]], right=["RETURN"]))
+    SET   RETURN
+    a      1.00%
+    bb   -12.50%
+    """
+    texts = [[str(v) for v in row] for row in rows]
+    widths = [max([len(h), *(len(row[i]) for row in texts)]) for i, h in enumerate(header)]
+
+    def line(cells: Sequence[str]) -> str:
+        parts = [
+            c.rjust(w) if h in right else c.ljust(w)
+            for c, w, h in zip(cells, widths, header, strict=True)
+        ]
+        return "  ".join(parts).rstrip()
+
+    return "\n".join([line(header), *(line(row) for row in texts)])
+
+
+def stats_lines(stats: Any, currency: str | None = None) -> str:
+    """A stats Series as text grouped like the result view (period, returns, risk, trades,
+    signals), each value formatted by its name."""
+    from vzb.widgets.formatting import stats_table
+
+    table = stats_table(stats, currency=currency)
+    width = max(len(str(name)) for _group, name in table.index)
+    lines, last = [], None
+    for (group, name), value in zip(table.index, table["value"], strict=True):
+        if group != last:
+            lines.append(f"  {group}")
+            last = group
+        lines.append(f"    {name!s:<{width}}  {value:>14}")
+    return "\n".join(lines)
 
 
 def store_option(parser) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, TextIO
 
-from vzb.cli.common import finished, store_option
+from vzb.cli.common import finished, stats_lines, store_option, text_table
 from vzb.errors import VzbError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -18,7 +18,9 @@ __all__ = ["add_parser", "demo_grid", "run"]
 def add_parser(sub) -> None:
     demo = sub.add_parser("demo", help="backtest and sweep the bundled candles as background jobs")
     store_option(demo)
-    demo.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    demo.add_argument(
+        "--workers", type=int, default=2, help="worker processes for the jobs (default 2)"
+    )
 
 
 def demo_grid(strategy: Strategy) -> dict[str, list]:
@@ -53,15 +55,15 @@ def demo_grid(strategy: Strategy) -> dict[str, list]:
 
 
 def run(args, out: TextIO) -> int:
-    import pandas as pd
-
     from vzb.analysis import best_sets, position_stats
     from vzb.jobs import JobRunner
     from vzb.strategies import get_strategy
     from vzb.strategies.registry import DEFAULT_STRATEGY
+    from vzb.widgets.formatting import currency_of, format_parameter, format_stat
 
     symbols = ["BTC_USD", "ETH_USD"]
     strategy = get_strategy(DEFAULT_STRATEGY)
+    currency = currency_of(symbols)
     with JobRunner(args.store, max_workers=args.workers) as runner:
         out.write(f"store: {runner.store.directory}\n")
         out.write(f"backtest {strategy.name} on {', '.join(symbols)} 1d, fees 0.0005\n")
@@ -69,13 +71,17 @@ def run(args, out: TextIO) -> int:
         if record is None:
             return 1
         result = runner.result(record["task_id"])
-        out.write("\nstats\n" + result.stats.to_string() + "\n")
+        out.write("\nstats\n" + stats_lines(result.stats, currency) + "\n")
         positions = result.positions
-        out.write(f"\npositions: {len(positions)}\n")
+        out.write(f"\npositions: {len(positions):,}\n")
         if len(positions):
             by_symbol = {s: position_stats(p) for s, p in positions.groupby("symbol")}
-            table = pd.DataFrame(by_symbol).T.astype(float).round(2)
-            out.write(table.to_string() + "\n")
+            names = list(next(iter(by_symbol.values())).index)
+            rows = [
+                [name, *(format_stat(name, stats[name], currency) for stats in by_symbol.values())]
+                for name in names
+            ]
+            out.write(text_table(["", *by_symbol], rows, right=list(by_symbol)) + "\n")
         out.write(f"\nresult saved in {record['result']['path']}\n")
 
         grid = demo_grid(strategy)
@@ -85,9 +91,13 @@ def run(args, out: TextIO) -> int:
         if record is None:
             return 1
         best = best_sets(runner.result(sweep.task_id), "Sharpe Ratio", n=5)
-        columns = [*grid, "Return [%]", "Sharpe Ratio", "# Trades"]
+        stats = ["Return [%]", "Sharpe Ratio", "# Trades"]
+        rows = [
+            [*(format_parameter(row[p]) for p in grid), *(format_stat(n, row[n]) for n in stats)]
+            for _index, row in best.iterrows()
+        ]
         out.write("best 5 by Sharpe Ratio (mean over the symbols)\n")
-        out.write(best[columns].round(3).to_string(index=False) + "\n")
+        out.write(text_table([*grid, *stats], rows, right=[*grid, *stats]) + "\n")
         out.write(f"\nsweep table saved in {record['result']['path']}\n")
         _demo_walk_forward(strategy.name, symbols, grid, out)
         out.write(f"\nlist the tasks with: vzb jobs list --store {runner.store.directory}\n")
@@ -99,11 +109,13 @@ def _demo_walk_forward(strategy: str, symbols: list[str], grid: dict, out: TextI
     process, a few seconds): chosen on 365 days, traded on the 180 after, fold by fold."""
     from vzb.analysis import describe, walk_forward
     from vzb.data import load_sample
+    from vzb.widgets.formatting import format_stat
 
     out.write("\nwalk-forward of the same grid: best Sharpe on 365 days, traded the next 180\n")
     candles = {symbol: load_sample(symbol) for symbol in symbols}
     wf = walk_forward(candles, strategy, grid, train=365, test=180, fees=0.0005)
-    out.write(f"{len(wf.folds)} folds; out of sample: Return {wf.stats['Return [%]']:.2f}%, ")
-    out.write(f"Sharpe {wf.stats['Sharpe Ratio']:.2f}, {int(wf.stats['# Trades'])} trades\n")
+    shown = {name: format_stat(name, wf.stats[name]) for name in wf.stats.index}
+    out.write(f"{len(wf.folds)} folds; out of sample: Return {shown['Return [%]']}, ")
+    out.write(f"Sharpe {shown['Sharpe Ratio']}, {shown['# Trades']} trades\n")
     out.write(describe(wf.overfitting, out_of_sample=float(wf.stats["Sharpe Ratio"])) + "\n")
     out.write("more: vzb.walk_forward and notebooks/06_walk_forward.ipynb\n")

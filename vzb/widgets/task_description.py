@@ -13,8 +13,6 @@ import functools
 from collections.abc import Mapping
 from typing import Any
 
-from vzb.data.times import describe_range
-
 __all__ = ["describe_task"]
 
 _MAX_PARAMS_SHOWN = 4
@@ -100,6 +98,8 @@ def describe_task(record: Mapping[str, Any]) -> str:
     options = spec.get("options") or {}
     costs = [f"{k}={_format_value(options[k])}" for k in _COST_OPTIONS if options.get(k)]
     if spec.get("start") or spec.get("end"):
+        from vzb.data.times import describe_range  # loads pandas: only for dated tasks
+
         costs.append(describe_range(spec.get("start") or None, spec.get("end") or None))
     if costs:
         parts.append(" ".join(costs))
