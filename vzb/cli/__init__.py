@@ -15,6 +15,9 @@
     vzb store check               artifacts, orphans, tasks without a runner (exit 1 if any)
     vzb store stats               tasks by state, runs by kind, disk used, failures
     vzb store sync                write records that waited for the catalog
+    vzb data download SYMBOL...   candles from an exchange into the data directory
+    vzb data list                 the data directory's candle files
+    vzb data update               bring every downloaded file up to now
 
 Every command takes ``--store DIR`` (default ``$VZB_HOME`` or ``./.vzb``); the jobs
 commands read an existing store and never create one. Each command is a module of this
@@ -40,7 +43,7 @@ from vzb.errors import VzbError
 __all__ = ["COMMANDS", "demo_grid", "main", "progress_line"]
 
 #: the commands, in the order ``vzb --help`` lists them: modules of this package
-COMMANDS = ("demo", "jobs", "store")
+COMMANDS = ("demo", "jobs", "store", "data")
 
 
 def _parser() -> argparse.ArgumentParser:

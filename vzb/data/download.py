@@ -104,7 +104,7 @@ class _TextProgress:
         self.last = now
         bar = "#" * int(fraction * 24)
         end = "\n" if fraction >= 1 else ""
-        sys.stderr.write(f"\r[{bar:<24}] {fraction:4.0%} {message}{end}")
+        sys.stderr.write(f"\r[{bar:<24}] {int(fraction * 100):3d}% {message}{end}")
         sys.stderr.flush()
 
 

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["STORED_COLUMNS", "file_lock", "read_meta", "read_stored", "write_stored"]
+__all__ = ["STORED_COLUMNS", "file_lock", "list_stored", "read_meta", "read_stored", "write_stored"]
 
 STORED_COLUMNS = ("open", "high", "low", "close", "volume", "quote_volume")
 _KEY = b"vzb"
@@ -132,3 +132,40 @@ def file_lock(path: str | os.PathLike[str], timeout: float = 600.0) -> Iterator[
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
     finally:
         handle.close()
+
+
+def list_stored(data_dir: str | os.PathLike[str] | None = None) -> list[dict]:
+    """One row per candle file in the data directory: ``symbol, timeframe, exchange``
+    (``None`` for a file vzb did not download), ``rows, first, last, filled_bars`` (bars
+    missing between the first and the last, which loading fills), ``updated_at`` (the
+    last download, else the file's time) and ``path``; sorted by symbol and timeframe.
+
+    >>> list_stored(__import__("tempfile").mkdtemp())
+    []
+    """
+    from vzb.data.readers import read_candles
+    from vzb.data.sources import data_directory, stored_sources
+    from vzb.data.timeframes import timeframe_seconds
+
+    directory = data_directory(data_dir)
+    if directory is None:
+        return []
+    rows = []
+    for (symbol, timeframe), path in sorted(stored_sources(directory).items()):
+        if path == "bundled":
+            continue
+        meta = read_meta(path)
+        frame = read_stored(path)[0] if meta else read_candles(path, symbol=symbol)
+        span = (frame.index[-1] - frame.index[0]).total_seconds() if len(frame) else 0.0
+        expected = int(span // timeframe_seconds(timeframe)) + 1 if len(frame) else 0
+        updated = meta.get("updated_at") or datetime.fromtimestamp(
+            os.stat(path).st_mtime, UTC
+        ).isoformat(timespec="seconds")
+        rows.append({
+            "symbol": symbol, "timeframe": timeframe, "exchange": meta.get("exchange"),
+            "rows": len(frame), "first": frame.index[0] if len(frame) else None,
+            "last": frame.index[-1] if len(frame) else None,
+            "filled_bars": max(expected - len(frame), 0),
+            "updated_at": pd.Timestamp(updated), "path": path,
+        })  # fmt: skip
+    return rows
