@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import ipywidgets as widgets
 import pandas as pd
 import pytest
@@ -27,27 +29,79 @@ def table():
     return vzb.sweep(vzb.load_sample("BTC_USD"), "volume_zone_breakout", grid, n_jobs=1)
 
 
-def test_result_html_has_stats_positions_and_chart(result):
+def test_result_html_has_heading_grouped_stats_positions_and_chart(result):
     page = render_result_html(result)
-    assert "vzb-stats" in page and "Sharpe Ratio" in page
-    assert "vzb-position-stats" in page and "Avg. Bars Held" in page
+    assert "Backtest: volume_zone_breakout · BTC_USD · 1d</h3>" in page
+    assert "default parameters; starting cash $ 1,000,000, fees 0.05% a side" in page
+    for title in ("Returns", "Risk", "Trades", "Signals (each signal on its own)"):
+        assert f"<h4 style='margin:4px 0'>{title}</h4>" in page
+    assert "entry signals, traded or not" in page  # the signal rows are explained
     assert "<img class='vzb-equity-chart' src='data:image/png;base64," in page
-    assert f"Last 20 of {len(result.positions)} positions" in page
+    assert f"last 20 of {len(result.positions):,}, times in UTC" in page
+    assert "max-height" not in page  # no inner scroll box
+    trades = int(result.stats["# Trades"])
+    assert f"<td style='text-align:right;white-space:nowrap'>{trades:,}</td>" in page
 
 
-def test_result_text_fallback_lists_every_stat(result):
+def test_result_text_lists_every_stat_by_group_in_one_format(result):
     text = render_result_text(result)
-    assert text.startswith("Backtest: volume_zone_breakout BTC_USD")
+    assert text.startswith("Backtest: volume_zone_breakout · BTC_USD · 1d\n")
     for key in result.stats.index:
         assert key in text
-    assert "# Trades" in text and "Fees Paid [$]" in text
+    stats = result.stats
+    rows = {
+        line[2:].rsplit("  ", 1)[0].strip(): line.rsplit("  ", 1)[1]
+        for line in text.splitlines()
+        if line.startswith("  ") and "  " in line[2:]
+    }
+    assert rows["# Trades"] == f"{int(stats['# Trades']):,}"
+    assert rows["Sharpe Ratio"] == f"{stats['Sharpe Ratio']:.2f}"
+    assert rows["Return [%]"] == f"{stats['Return [%]']:,.2f}%"
+    assert rows["Total Fees [$]"] == f"$ {stats['Total Fees [$]']:,.0f}"
+    assert rows["Duration"] == f"{stats['Duration'].days:,} days"
+    assert rows["Start"] == stats["Start"].strftime("%Y-%m-%d %H:%M UTC")
+    assert not re.search(r"\d[eE][+-]?\d|\.\d{5,}", text)
+    assert text.index("Returns:") < text.index("Risk:") < text.index("Trades:")
+    assert text.index("Trades:") < text.index("Signals (each signal on its own):")
 
 
-def test_result_view_is_a_widget_with_the_chart(result):
+def test_the_heading_lists_only_the_parameters_that_differ_from_the_defaults():
+    changed = vzb.backtest(vzb.load_sample("BTC_USD"), params={"volume_window": 20, "num_bins": 20})
+    line = render_result_text(changed).splitlines()[1]
+    assert line.startswith("  volume_window=20; starting cash $ 1,000,000")
+    assert "num_bins" not in line
+
+
+def test_result_view_is_a_widget_with_the_interactive_chart_and_a_pager(result):
     view = result_view(result)
     assert "vzb-result-view" in view._dom_classes
-    images = [c for c in view.children if isinstance(c, widgets.Image)]
-    assert images and images[0].value[:4] == b"\x89PNG"
+    chart = next(c for c in view.children if isinstance(c, widgets.Output))
+    data = chart.outputs[0]["data"]
+    assert "application/vnd.plotly.v1+json" in data
+    assert data["text/plain"].startswith("Interactive chart: BTC_USD, resistance, entries")
+    pager = view.children[-1]
+    assert "vzb-positions-pager" in pager._dom_classes
+    pages = -(-len(result.positions) // 20)
+    assert pager.page == pages - 1
+    first, previous, *_ = pager.children[0].children
+    first.click()
+    assert pager.page == 0
+    table = pager.children[1].value
+    first_entry = result.positions["entry_time"].iloc[0].strftime("%Y-%m-%d")
+    assert first_entry in table and table.count("</tr>") == 21  # header + 20 rows
+    assert previous.disabled
+    pager.children[0].children[2].click()
+    assert pager.page == 1
+
+
+def test_reports_show_the_interactive_chart_in_notebooks_and_text_in_consoles(result):
+    from vzb.widgets import result_report
+
+    report = result_report(result)
+    assert repr(report) == render_result_text(result)
+    kinds = [type(part).__name__ for part in report.parts]
+    assert kinds == ["str", "Figure", "str"]
+    assert "<img" not in report._repr_html_()
 
 
 def test_sweep_html_and_interactive_view(table):
@@ -61,12 +115,9 @@ def test_sweep_html_and_interactive_view(table):
     assert "Best 10 sets by Sharpe Ratio" in view.children[-1].value
 
 
-def test_reports_show_html_in_notebooks_and_text_in_consoles(result, table):
-    from vzb.widgets import result_report, sweep_report
+def test_sweep_reports_show_html_in_notebooks_and_text_in_consoles(table):
+    from vzb.widgets import sweep_report
 
-    report = result_report(result)
-    assert report._repr_html_() == render_result_html(result)
-    assert repr(report) == render_result_text(result)
     best = sweep_report(table, stat="Sharpe Ratio", n=3)
     assert repr(best).startswith("Best 3 sets by Sharpe Ratio:")
     assert "vzb-heatmap" in best._repr_html_()
@@ -86,10 +137,15 @@ def test_the_chart_draws_every_indicator_the_result_has(result):
     from vzb.widgets import result_figure
 
     assert result.indicators is not None and len(result.indicators.columns)
-    price = result_figure(result).axes[0]
+    names = [trace.name for trace in result_figure(result).data]
+    indicators = [str(name) for name in result.indicators.columns]
+    assert names == ["BTC_USD", *indicators, "entries", "exits", "equity", "drawdown"]
+    price = result_figure(result, backend="matplotlib").axes[0]
     labels = {line.get_label() for line in price.get_lines()}
     assert {"close", *map(str, result.indicators.columns)} <= labels
     assert price.get_ylabel() == "price"
+    with pytest.raises(vzb.errors.ParameterError, match="backend must be 'plotly'"):
+        result_figure(result, backend="bokeh")
 
 
 def test_a_result_without_indicators_or_candles_still_draws_equity_and_drawdown(result):
@@ -98,21 +154,23 @@ def test_a_result_without_indicators_or_candles_still_draws_equity_and_drawdown(
     from vzb.widgets import result_figure
 
     bare = SimpleNamespace(equity=result.equity, drawdown=result.drawdown, indicators=None)
-    assert [a.get_ylabel() for a in result_figure(bare).axes] == ["equity", "drawdown [%]"]
+    assert [t.name for t in result_figure(bare).data] == ["equity", "drawdown"]
+    matplotlib = result_figure(bare, backend="matplotlib")
+    assert [a.get_ylabel() for a in matplotlib.axes] == ["equity", "drawdown [%]"]
     plain = SimpleNamespace(
         equity=result.equity,
         candles=result.candles,
         indicators=pd.DataFrame(index=result.equity.index),
     )
-    labels = {line.get_label() for line in result_figure(plain).axes[0].get_lines()}
-    assert labels == {"close"}
+    assert [t.name for t in result_figure(plain).data] == ["price", "equity", "drawdown"]
 
 
 def test_position_statistics_do_not_repeat_the_stats(result):
     text = render_result_text(result)
     keys = [line.split("  ")[1] for line in text.splitlines() if line.startswith("  ")]
     assert keys.count("Win Rate [%]") == 1 and keys.count("Profit Factor") == 1
-    assert "Avg. Bars Held" in text.split("Positions:")[1]
+    assert "# Positions" not in keys and "Fees Paid [$]" not in keys
+    assert "Avg. Bars Held" in text.split("Trades:")[1]
 
 
 def test_view_modules_import_no_other_view():

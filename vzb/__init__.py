@@ -129,10 +129,10 @@ def __dir__() -> list[str]:
     return sorted(__all__)
 
 
-def _result_html(result) -> str:
-    from vzb.widgets.result_view import render_result_html
+def _show_result(result) -> None:
+    from vzb.widgets.result_view import result_report
 
-    return render_result_html(result)
+    result_report(result)._ipython_display_()
 
 
 def _plot_result(result, **kwargs):
@@ -141,10 +141,10 @@ def _plot_result(result, **kwargs):
     return result_figure(result, **kwargs)
 
 
-def _walk_forward_html(wf) -> str:
-    from vzb.widgets.walk_forward_view import render_walk_forward_html
+def _show_walk_forward(wf) -> None:
+    from vzb.widgets.walk_forward_view import walk_forward_report
 
-    return render_walk_forward_html(wf)
+    walk_forward_report(wf)._ipython_display_()
 
 
 def _plot_walk_forward(wf, **kwargs):
@@ -179,9 +179,9 @@ def _comparison_html(comparison) -> str:
 
 def _register_display_hooks() -> None:
     """Backtest and walk-forward results plot with the widgets layer's charts and, in
-    IPython, display with its HTML views. Nothing is imported until a result is drawn or
-    displayed (the hook is registered by type name); the engine and the analysis layer
-    never import the presentation layer.
+    IPython, display as its reports (HTML and interactive charts). Nothing is imported
+    until a result is drawn or displayed (the hook is registered by type name); the
+    engine and the analysis layer never import the presentation layer.
     """
     _hooks.result_plotter = _plot_result
     _hooks.walk_forward_plotter = _plot_walk_forward
@@ -192,9 +192,10 @@ def _register_display_hooks() -> None:
     shell = ipython_module.get_ipython() if ipython_module is not None else None
     if shell is None:
         return
+    show = shell.display_formatter.ipython_display_formatter
+    show.for_type_by_name("vzb.engine.result", "BacktestResult", _show_result)
+    show.for_type_by_name("vzb.analysis.walkforward", "WalkForwardResult", _show_walk_forward)
     html = shell.display_formatter.formatters["text/html"]
-    html.for_type_by_name("vzb.engine.result", "BacktestResult", _result_html)
-    html.for_type_by_name("vzb.analysis.walkforward", "WalkForwardResult", _walk_forward_html)
     html.for_type_by_name("vzb.results.comparison", "Comparison", _comparison_html)
 
 

@@ -211,15 +211,19 @@ class BacktestResult:
             "stats": {str(k): _json_value(v) for k, v in self.stats.items()},
         }
 
-    def plot(self, **kwargs: Any):
+    def plot(self, *, backend: str = "plotly", **kwargs: Any):
         """Price with the indicators, entries and exits; equity; drawdown.
 
-        Drawn by the presentation layer (``vzb/_hooks.py``: importing ``vzb`` sets the
-        hook; the engine draws nothing itself). Returns the figure.
+        An interactive Plotly figure by default (zoom to a trade, hover for its details,
+        range slider; ``log=``, ``price="line"``, ``max_points=`` and more: see
+        :func:`vzb.widgets.figures.backtest_plotly`), or with ``backend="matplotlib"``
+        a static figure for exports. Drawn by the presentation layer
+        (``vzb/_hooks.py``: importing ``vzb`` sets the hook; the engine draws nothing
+        itself). Returns the figure.
         """
         from vzb import _hooks
 
-        return _hooks.result_plotter(self, **kwargs)
+        return _hooks.result_plotter(self, backend=backend, **kwargs)
 
     def __repr__(self) -> str:
         stats = self.stats

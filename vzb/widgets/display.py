@@ -1,8 +1,10 @@
 """Display building blocks: a static report and a widget box, each with a plain-text repr.
 
 A :class:`Report` is what a cell shows when its last line is a report: Jupyter renders
-its HTML (which stays in the saved ``.ipynb``), consoles and nbval read its text. A
-:class:`TextVBox` is a widget box that shows consoles and nbval a given text.
+its HTML, or its parts (HTML and interactive Plotly figures, one output each), which stay
+in the saved ``.ipynb``; consoles and nbval read its text. A :class:`TextVBox` is a widget
+box that shows consoles and nbval a given text; :func:`figure_output` puts a Plotly
+figure in a widget view.
 
 >>> report = Report("<b>hi</b>", "hi")
 >>> report
@@ -26,6 +28,8 @@ __all__ = [
     "Report",
     "TextVBox",
     "chart_image",
+    "figure_bundle",
+    "figure_output",
     "key_value_html",
     "overfitting_rows",
     "rows_text",
@@ -46,6 +50,40 @@ def chart_image(png: bytes = b"", css: str | None = None) -> widgets.Image:
     if css:
         image.add_class(css)
     return image
+
+
+def figure_bundle(figure: Any, text: str | None = None) -> dict[str, Any]:
+    """The display data of a Plotly figure: the ``application/vnd.plotly.v1+json``
+    mimetype that JupyterLab's bundled plotly renderer draws offline (never a CDN), and a
+    ``text/plain`` line (nbval compares it; default: the figure's trace names).
+
+    >>> import plotly.graph_objects as go
+    >>> bundle = figure_bundle(go.Figure(go.Scatter(x=[1, 2], y=[3, 4], name="equity")))
+    >>> sorted(bundle), bundle["text/plain"]
+    (['application/vnd.plotly.v1+json', 'text/plain'], 'Interactive chart: equity')
+    """
+    import plotly.io as pio
+
+    bundle = dict(pio.renderers["plotly_mimetype"].to_mimebundle(figure.to_dict()))
+    names = [trace.name for trace in figure.data if trace.name]
+    bundle["text/plain"] = text or "Interactive chart: " + ", ".join(names)
+    return bundle
+
+
+def figure_output(figure: Any, css: str | None = None) -> widgets.Output:
+    """An ``ipywidgets.Output`` holding a Plotly figure (filled without a ``with``
+    block, so it works from callbacks and without a kernel).
+
+    >>> import plotly.graph_objects as go
+    >>> out = figure_output(go.Figure(go.Scatter(x=[1], y=[2], name="x")), "vzb-chart")
+    >>> out.outputs[0]["output_type"], "vzb-chart" in out._dom_classes
+    ('display_data', True)
+    """
+    out = widgets.Output(layout=widgets.Layout(width="100%"))
+    out.outputs = ({"output_type": "display_data", "data": figure_bundle(figure), "metadata": {}},)
+    if css:
+        out.add_class(css)
+    return out
 
 
 def key_value_html(rows: Iterable[tuple[str, str]], title: str, css: str) -> str:
@@ -115,23 +153,51 @@ def overfitting_rows(
     return rows
 
 
+def _first_line(page: str) -> str:
+    """A short plain-text stand-in for an HTML part: its text up to 80 characters."""
+    import re
+
+    page = re.sub(r"<style>.*?</style>", " ", page, flags=re.S)
+    words = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+    return words[:80]
+
+
 class Report:
     """HTML and its plain-text fallback, displayed by Jupyter as the HTML.
 
     Parameters
     ----------
     html : str
-        What notebooks show.
+        The whole report as static HTML (``_repr_html_``, exports).
     text : str
         What consoles (and ``repr``) show.
+    parts : list, optional
+        What a notebook shows instead, one output each: HTML strings and Plotly
+        figures (the first HTML part carries ``text`` for nbval, the others a line).
     """
 
-    def __init__(self, html: str, text: str) -> None:
+    def __init__(self, html: str, text: str, *, parts: list[Any] | None = None) -> None:
         self.html = html
         self.text = text
+        self.parts = list(parts or [])
 
     def _repr_html_(self) -> str:
         return self.html
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        if not self.parts:
+            display({"text/html": self.html, "text/plain": self.text}, raw=True)
+            return
+        text = self.text
+        for part in self.parts:
+            if isinstance(part, str):
+                plain = text or _first_line(part)
+                display({"text/html": part, "text/plain": plain}, raw=True)
+                text = ""
+            else:
+                display(figure_bundle(part), raw=True)
 
     def __repr__(self) -> str:
         return self.text

@@ -28,8 +28,8 @@ risk, trades, signals) for display with :func:`stats_table`:
 >>> stats_table(stats).loc["trades"].to_dict()
 {'value': {'# Trades': '960', 'Total Fees [$]': '763,637'}}
 
-Public functions: :func:`format_count`, :func:`format_money`, :func:`format_percent`,
-:func:`format_ratio`, :func:`format_share`, :func:`format_duration`,
+Public functions: :func:`format_count`, :func:`format_money`, :func:`format_price`,
+:func:`format_percent`, :func:`format_ratio`, :func:`format_share`, :func:`format_duration`,
 :func:`format_timestamp`, :func:`format_parameter`, :func:`format_value` (any value by
 its type), :func:`stat_kind`, :func:`stat_group`, :func:`format_stat`,
 :func:`format_stats`, :func:`stats_table`, :func:`currency_of`.
@@ -54,6 +54,7 @@ __all__ = [
     "format_money",
     "format_parameter",
     "format_percent",
+    "format_price",
     "format_ratio",
     "format_share",
     "format_stat",
@@ -117,16 +118,14 @@ def format_count(value: Any) -> str:
     return _number(value, 0 if value.is_integer() else 1)
 
 
-def format_money(value: Any, currency: str | None = None) -> str:
+def format_money(value: Any, currency: str | None = None, *, whole_from: float = 1000) -> str:
     """An amount with thousands separators, its currency before it when known.
 
-    Amounts from 1,000 up have no decimals, smaller ones two, those under 1 four
+    Amounts from ``whole_from`` up have no decimals, smaller ones two, those under 1 four
     significant digits (a small coin's price); KRW and JPY never have decimals.
 
     >>> format_money(14614296.317903), format_money(-763.5, "USD"), format_money(0.00012346)
     ('14,614,296', '-$ 763.50', '0.0001235')
-    >>> format_money(25_000_000, "USDT")
-    'USDT 25,000,000'
     """
     if _missing(value):
         return MISSING
@@ -135,7 +134,7 @@ def format_money(value: Any, currency: str | None = None) -> str:
         return _infinite(value)
     code = (currency or "").upper()
     size = abs(value)
-    if code in _WHOLE_CURRENCIES or size >= 1000:
+    if code in _WHOLE_CURRENCIES or size >= whole_from:
         text = _number(size, 0)
     elif size >= 1 or size == 0:
         text = _number(size, 2)
@@ -145,6 +144,15 @@ def format_money(value: Any, currency: str | None = None) -> str:
     if not code:
         return sign + text
     return f"{sign}{_CURRENCY_SIGNS.get(code, code)} {text}"
+
+
+def format_price(value: Any, currency: str | None = None) -> str:
+    """A price: :func:`format_money` with two decimals from 1,000 up too.
+
+    >>> format_price(7510.234, "USD"), format_price(0.000123456), format_price(51234567, "KRW")
+    ('$ 7,510.23', '0.0001235', '₩ 51,234,567')
+    """
+    return format_money(value, currency, whole_from=math.inf)
 
 
 def format_percent(value: Any, decimals: int = 2) -> str:
@@ -191,10 +199,8 @@ def format_duration(value: Any) -> str:
     """A duration in days (``1,876 days``, ``2.5 days``), or hours and minutes under a
     day (``5 h 30 min``); a plain number is taken as days.
 
-    >>> format_duration(_dt.timedelta(days=1)), format_duration(2.5)
-    ('1 day', '2.5 days')
-    >>> format_duration(_dt.timedelta(minutes=330)), format_duration(_dt.timedelta(0))
-    ('5 h 30 min', '0 min')
+    >>> [format_duration(v) for v in (_dt.timedelta(days=1), 2.5, _dt.timedelta(minutes=330))]
+    ['1 day', '2.5 days', '5 h 30 min']
     """
     if _missing(value):
         return MISSING
@@ -288,10 +294,8 @@ def format_stat(name: str, value: Any, currency: str | None = None) -> str:
     """``value`` formatted as the stat ``name`` says (:func:`stat_kind`); money with
     ``currency`` when given.
 
-    >>> format_stat("Equity Final [$]", 14614296.317903, "USD")
-    '$ 14,614,296'
-    >>> format_stat("Max. Drawdown Duration [bars]", 412.0)
-    '412'
+    >>> format_stat("Equity Final [$]", 14614296.3, "USD"), format_stat("# Trades", 412.0)
+    ('$ 14,614,296', '412')
     """
     kind = stat_kind(name)
     if kind == "money":
