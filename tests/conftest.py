@@ -3,6 +3,7 @@
 import os
 
 import pytest
+from servers import postgres_server, s3_server  # noqa: F401  (session fixtures)
 
 IN_CI = bool(os.environ.get("CI"))
 

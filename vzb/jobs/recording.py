@@ -9,17 +9,13 @@ catalog. :func:`import_tasks` queues the tasks a store finished before it had a 
 ``vzb store stats``.
 
 >>> import tempfile
->>> from vzb.jobs.runner import JobRunner
->>> from vzb.results.catalog import open_catalog
->>> from vzb.results.sync import sync
->>> store = tempfile.mkdtemp()
->>> with JobRunner(store, max_workers=1) as runner:
-...     task = runner.submit(params={"volume_window": 20}, fees=0.0025)
-...     _ = task.result(timeout=120)
->>> _ = sync(store)
->>> record = open_catalog(store).get(task.task_id)
->>> record["kind"], record["params"]["volume_window"], record["options"]["fees"]
-('backtest', 20, 0.0025)
+>>> from vzb.jobs.store import TaskStore
+>>> store = TaskStore(tempfile.mkdtemp())
+>>> spec = {"strategy": DEFAULT_STRATEGY, "params": {}, "symbols": ["BTC_USD"], "options": {}}
+>>> task = store.create("backtest", spec, units_total=1)
+>>> rec = task_run_record(task, {"path": "/results/x", "stats": {"Sharpe Ratio": 1.2}})
+>>> rec["run_id"] == task.task_id, rec["files"], rec["candles"]["symbols"]
+(True, {'result': '/results/x'}, ['BTC_USD'])
 """
 
 from __future__ import annotations
@@ -35,6 +31,7 @@ from vzb.jobs.record import ACTIVE_STATES, TaskRecord
 from vzb.jobs.store import TaskStore
 from vzb.results.records import KINDS, sweep_summary
 from vzb.results.sync import pending_ids, write_pending
+from vzb.strategies.registry import DEFAULT_STRATEGY  # noqa: F401  (the doctest's)
 
 __all__ = ["import_tasks", "queue_task_record", "task_counts", "task_problems", "task_run_record"]
 
@@ -57,8 +54,7 @@ def task_run_record(
     """The run record of a finished task (None for custom units).
 
     ``summary`` is the task's result summary, ``table`` a sweep's table if in memory."""
-    from vzb.jobs.planning import load_market
-    from vzb.results.provenance import candle_provenance, code_provenance
+    from vzb.results.provenance import code_provenance
     from vzb.strategies.registry import get_strategy
 
     if record.kind not in KINDS:
@@ -73,14 +69,11 @@ def task_run_record(
         "params": spec.get("params"), "grid": spec.get("grid"), "n_sets": spec.get("n_sets", 1),
         "symbols": list(spec["symbols"]), "timeframe": spec.get("timeframe"),
         "options": spec.get("options"), "tags": [], "note": None,
-        "start_time": spec.get("start"), "end_time": spec.get("end"),
+        "start_time": None, "end_time": None,
     }  # fmt: skip
-    try:
-        data = candle_provenance(load_market(spec))
-    except Exception as exc:  # the candles changed or went away since: say so
-        data = {"sources": {"error": f"{type(exc).__name__}: {exc}"}}
-    rec.update({k: v for k, v in data.items() if v is not None})
-    rec.update(code_provenance())
+    # the candles' provenance is read when the record is synced (not in the dispatcher)
+    rec["candles"] = {k: spec.get(k) for k in ("symbols", "timeframe", "start", "end", "data_dir")}
+    rec.update(code_provenance())  # the code as the run finished
     if record.kind == "sweep":
         if table is None:
             from vzb.results.store import load_table
@@ -89,6 +82,7 @@ def task_run_record(
         rec["stats"], rec["extra"] = sweep_summary(table)
     else:
         rec["stats"] = summary.get("stats")
+        rec["fingerprint"] = summary.get("fingerprint")
         rec["extra"] = {"total_signals": summary.get("total_signals")}
     if record.kind == "walk_forward":
         rec["extra"] = {

@@ -149,8 +149,9 @@ class Catalog:
         else:
             from sqlalchemy.dialects.sqlite import insert
         statement = insert(runs_table).values(**row).on_conflict_do_nothing()
+        statement = statement.returning(runs_table.c.run_id)
         with self.engine.begin() as connection:
-            if connection.execute(statement).rowcount != 1:
+            if connection.execute(statement).first() is None:  # stored already
                 return False
             artifacts = [{**a, "run_id": row["run_id"]} for a in record.get("artifacts") or []]
             if artifacts:

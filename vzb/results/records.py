@@ -34,7 +34,9 @@ from vzb._home import home_dir
 from vzb.errors import ParameterError
 from vzb.results.provenance import candle_provenance, code_provenance
 
-__all__ = ["KINDS", "describe", "key_stats", "record", "save_artifacts", "sweep_summary"]
+__all__ = [
+    "KINDS", "complete", "describe", "key_stats", "record", "save_artifacts", "sweep_summary",
+]  # fmt: skip
 
 #: the kinds of runs a catalog holds
 KINDS = ("backtest", "sweep", "walk_forward")
@@ -176,6 +178,32 @@ def describe(
         rec.update({k: data[k] for k in ("sources", "timeframe", "start_time", "end_time")})
     rec.update(code_provenance())
     rec.update(tags=sorted(set(tags)), note=note, extra=extra, task_id=None)
+    return rec
+
+
+def complete(rec: dict[str, Any]) -> dict[str, Any]:
+    """Fill in the candles' provenance of a record that names them (``candles``: the
+    ``symbols, timeframe, start, end, data_dir`` a job read), as they are now; a job's
+    record gets it here, when synced, not in the thread that runs the jobs."""
+    wanted = rec.pop("candles", None)
+    if not wanted:
+        return rec
+    from vzb.data.catalog import load_candles
+
+    try:
+        frames = {
+            symbol: load_candles(
+                symbol, wanted.get("timeframe") or "1d", wanted.get("start"), wanted.get("end"),
+                data_dir=wanted.get("data_dir"),
+            )
+            for symbol in wanted["symbols"]
+        }  # fmt: skip
+        data = candle_provenance(frames)
+    except Exception as exc:  # the candles changed or went away since: say so
+        data = {"sources": {"error": f"{type(exc).__name__}: {exc}"}}
+    if rec.get("fingerprint") and data.get("fingerprint") not in (None, rec["fingerprint"]):
+        data["sources"]["changed"] = "the candles differ now from those the run read"
+    rec.update({k: v for k, v in data.items() if v is not None and not rec.get(k)})
     return rec
 
 

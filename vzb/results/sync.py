@@ -95,6 +95,7 @@ def sync(
     """
     from vzb.results.artifacts import ArtifactStore
     from vzb.results.catalog import open_catalog
+    from vzb.results.records import complete
     from vzb.results.settings import results_url, storage_options
 
     written, error = 0, None
@@ -121,7 +122,7 @@ def sync(
                     error = _why("artifact store", exc)
                     break
                 try:
-                    catalog.insert(record)
+                    catalog.insert(complete(record))
                 except Exception as exc:
                     error = _why("catalog", exc)
                     break
