@@ -35,7 +35,7 @@ NOTE_SECONDS = 5.0
 _SAFE_CLASS = re.compile(r"[^A-Za-z0-9_-]")
 _ONE_LINE = "white-space: nowrap; overflow: hidden; text-overflow: ellipsis"
 #: widths of the info columns: percent, units, elapsed, time left
-_INFO_WIDTHS = ("3.2em", "6.5em", "7.5em", "7em")
+_INFO_WIDTHS = ("3.2em", "6em", "7em", "6.5em")
 
 
 def _css_id(task_id: str) -> str:
@@ -48,8 +48,8 @@ def _info_html(row: TaskRow) -> str:
     for text, width in zip(texts, _INFO_WIDTHS, strict=True):
         align = "right" if width == _INFO_WIDTHS[0] else "left"
         cells.append(
-            f'<span style="display: inline-block; width: {width}; text-align: {align}; '
-            f'padding-right: 0.6em; {_ONE_LINE}">{html.escape(text)}</span>'
+            f'<span style="display: inline-block; vertical-align: top; width: {width}; '
+            f'text-align: {align}; padding-right: 0.6em; {_ONE_LINE}">{html.escape(text)}</span>'
         )
     return f'<div style="{_ONE_LINE}; font-variant-numeric: tabular-nums">{"".join(cells)}</div>'
 
@@ -137,9 +137,12 @@ class TaskRowWidget:
             for part in (*self._parts, self.bar.style, self.container, self.error):
                 stack.enter_context(part.hold_sync())
             if old is None or (old.description, old.task_id) != (row.description, row.task_id):
-                text = html.escape(row.description)
-                self.description.value = f'<div style="{_ONE_LINE}">{text}</div>'
-                self.description.tooltip = f"{row.description}\ntask {row.task_id}"
+                title = f"{row.description}\ntask {row.task_id}"
+                self.description.value = (
+                    f'<div style="{_ONE_LINE}" title="{html.escape(title)}">'
+                    f"{html.escape(row.description)}</div>"
+                )
+                self.description.tooltip = title
             if old is None or old.bar_value != row.bar_value:
                 self.bar.value = row.bar_value
             if old is None or old.bar_style != row.bar_style:
