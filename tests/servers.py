@@ -111,7 +111,7 @@ class S3Server:
 
     @property
     def storage_options(self) -> dict:
-        return {"client_kwargs": {"endpoint_url": self.endpoint}, "skip_instance_cache": True}
+        return {"client_kwargs": {"endpoint_url": self.endpoint}}
 
     def stop(self) -> None:
         self._server.stop()

@@ -29,6 +29,7 @@ __all__ = [
     "MAX_ATTEMPTS",
     "QUIET_AFTER",
     "fmt_seconds",
+    "forget_runners",
     "reap_orphans",
     "register_runner",
     "runner_alive",
@@ -118,3 +119,16 @@ def reap_orphans(
         if new is not None:
             adopted.append(new)
     return adopted, next_look
+
+
+def forget_runners(store: TaskStore) -> int:
+    """Forget every registered runner (a restored store's runners ran elsewhere: its
+    unfinished tasks become orphans that the next runner resumes); returns how many."""
+    owners = [
+        key[len(_RUNNER) :]
+        for key in store.cache.iterkeys()
+        if isinstance(key, str) and key.startswith(_RUNNER)
+    ]
+    for owner in owners:
+        unregister_runner(store, owner)
+    return len(owners)

@@ -26,6 +26,7 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
+from vzb.jobs.reaping import forget_runners as _forget
 from vzb.jobs.reaping import runner_alive
 from vzb.jobs.record import ACTIVE_STATES, TaskRecord
 from vzb.jobs.store import TaskStore
@@ -33,7 +34,15 @@ from vzb.results.records import KINDS, sweep_summary
 from vzb.results.sync import pending_ids, write_pending
 from vzb.strategies.registry import DEFAULT_STRATEGY  # noqa: F401  (the doctest's)
 
-__all__ = ["import_tasks", "queue_task_record", "task_counts", "task_problems", "task_run_record"]
+__all__ = [
+    "forget_runners",
+    "import_tasks",
+    "queue_task_record",
+    "task_counts",
+    "task_ids",
+    "task_problems",
+    "task_run_record",
+]
 
 
 def _files(kind: str, summary: Mapping[str, Any]) -> dict[str, str]:
@@ -128,6 +137,14 @@ def import_tasks(store_dir: str) -> int:
         write_pending(store_dir, rec)
         queued += 1
     return queued
+
+
+def forget_runners(store_dir: str) -> int:
+    """Forget the runners registered in a restored store (see
+    :func:`~vzb.jobs.reaping.forget_runners`); returns how many."""
+    if not os.path.exists(os.path.join(store_dir, "cache.db")):
+        return 0
+    return _forget(TaskStore(store_dir))
 
 
 def task_problems(store_dir: str) -> list[str]:

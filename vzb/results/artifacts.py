@@ -70,8 +70,11 @@ class ArtifactStore:
         """The fsspec filesystem and path of ``uri`` (local paths too)."""
         import fsspec
 
-        options = self.storage_options if self.url and uri.startswith(self.url) else {}
-        return fsspec.core.url_to_fs(uri, **options)
+        if self.url and uri.startswith(self.url):  # one filesystem object for our URL
+            if self._fs is None:
+                self._fs = fsspec.core.url_to_fs(self.url, **self.storage_options)[0]
+            return self._fs, self._fs._strip_protocol(uri)
+        return fsspec.core.url_to_fs(uri)
 
     def put(self, run_id: str, files: Mapping[str, str]) -> list[dict[str, Any]]:
         """Describe (and, with a URL, copy) ``{name: local file or folder}``; returns the

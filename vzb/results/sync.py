@@ -149,7 +149,7 @@ class RecordSync:
     True
     """
 
-    def __init__(self, store: str | os.PathLike, interval: float = 0.5, max_delay: float = 30.0):
+    def __init__(self, store: str | os.PathLike, interval: float = 0.5, max_delay: float = 8.0):
         self.store = os.fspath(store)
         self.interval, self.max_delay = interval, max_delay
         self.last: dict[str, Any] = {"written": 0, "pending": 0, "error": None}
