@@ -33,16 +33,16 @@ def test_a_job_finished_while_the_database_is_down_is_recorded_when_it_is_back(
     monkeypatch.setenv("VZB_CATALOG_URL", url)
     store = str(tmp_path / "store")
     assert open_catalog(store).count() == 0  # the schema exists; then the server goes
-    grid = {"volume_window": list(range(10, 40)), "top_percentile": [0.1, 0.2, 0.3]}
+    grid = {"volume_window": list(range(10, 25)), "top_percentile": [0.1, 0.2, 0.3]}
     with vzb.JobRunner(store, max_workers=1) as runner:
-        task = runner.submit_sweep(DEFAULT_STRATEGY, grid, ["BTC_USD", "ETH_USD"], chunk_size=10)
+        task = runner.submit_sweep(DEFAULT_STRATEGY, grid, ["BTC_USD", "ETH_USD"], chunk_size=5)
         _eventually(lambda: task.status()["status"] == "running")
         postgres_server.stop()
         try:
             assert task.wait(timeout=120)["status"] == "completed"  # the task completes
             assert pending_ids(store) == [task.task_id]  # its record waits in the store
             table = task.result()
-            assert len(table) == 2 * 90
+            assert len(table) == 2 * 45
             _eventually(lambda: runner._record_sync.last["error"] is not None)
             assert "catalog unreachable" in runner._record_sync.last["error"]
         finally:
@@ -50,7 +50,7 @@ def test_a_job_finished_while_the_database_is_down_is_recorded_when_it_is_back(
         # the runner's sync thread retries: the record arrives without anyone asking
         record = _eventually(lambda: open_catalog(store).get(task.task_id))
     assert pending_ids(store) == []
-    assert record["kind"] == "sweep" and record["n_sets"] == 90
+    assert record["kind"] == "sweep" and record["n_sets"] == 45
     assert record["stats"]["Sharpe Ratio"] == pytest.approx(
         table.groupby(["volume_window", "top_percentile"])["Sharpe Ratio"].mean().max()
     )
