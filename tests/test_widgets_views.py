@@ -5,15 +5,18 @@ from __future__ import annotations
 import re
 
 import ipywidgets as widgets
+import numpy as np
 import pandas as pd
 import pytest
 
 import vzb
+from vzb.analysis import best_sets, heatmap_table
 from vzb.widgets import (
     render_result_html,
     render_result_text,
     render_sweep_html,
     result_view,
+    sweep_heatmap,
     sweep_view,
 )
 
@@ -104,15 +107,66 @@ def test_reports_show_the_interactive_chart_in_notebooks_and_text_in_consoles(re
     assert "<img" not in report._repr_html_()
 
 
+def _plotted(output: widgets.Output) -> dict:
+    return output.outputs[0]["data"]["application/vnd.plotly.v1+json"]
+
+
 def test_sweep_html_and_interactive_view(table):
     assert "vzb-heatmap" in render_sweep_html(table, stat="Sharpe Ratio")
     view = sweep_view(table, stat="Return [%]")
-    stat_box = view.children[0].children[0]
-    image = next(c for c in view.children if isinstance(c, widgets.Image))
-    before = image.value
+    stat_box, x_box, y_box = view.children[0].children
+    assert len(table.attrs["parameters"]) > 2  # every parameter is recorded...
+    assert list(x_box.options) == list(y_box.options) == ["volume_window", "top_percentile"]
+    chart = next(c for c in view.children if "vzb-heatmap" in c._dom_classes)
+    heatmap = _plotted(chart)["data"][0]
+    assert heatmap["type"] == "heatmap"
+    assert heatmap["colorbar"]["title"]["text"] == "Return [%]"
+    assert heatmap["textfont"]["size"] >= 12  # 12 px = 9 pt
     stat_box.value = "Sharpe Ratio"  # the dropdown redraws in this (the main) thread
-    assert image.value != before and image.value[:4] == b"\x89PNG"
+    heatmap = _plotted(chart)["data"][0]
+    assert heatmap["colorbar"]["title"]["text"] == "Sharpe Ratio"
     assert "Best 10 sets by Sharpe Ratio" in view.children[-1].value
+    assert "vzb-best-sets" in view.children[-1].value
+
+
+def test_x_equal_to_y_is_refused_in_place(table):
+    view = sweep_view(table, stat="Return [%]")
+    _stat, x_box, y_box = view.children[0].children
+    message = next(c for c in view.children if "vzb-sweep-message" in c._dom_classes)
+    chart = next(c for c in view.children if "vzb-heatmap" in c._dom_classes)
+    x_box.value = y_box.value
+    assert "x and y are both &#x27;top_percentile&#x27;" in message.value
+    assert chart.outputs == ()  # no stale heatmap left
+    x_box.value = "volume_window"
+    assert message.value == "" and _plotted(chart)["data"][0]["type"] == "heatmap"
+    with pytest.raises(vzb.errors.ParameterError, match="x and y are both"):
+        sweep_heatmap(table, "volume_window", "volume_window")
+
+
+def test_heatmap_cells_colours_and_bars_for_one_parameter(table):
+    grid = heatmap_table(table, "volume_window", "top_percentile", "Return [%]")
+    figure = sweep_heatmap(table, "volume_window", "top_percentile", "Return [%]")
+    cells = figure.data[0]
+    np.testing.assert_allclose(cells.z, grid.to_numpy())
+    assert cells.text[0][0] == f"{grid.iloc[0, 0]:,.2f}%"
+    assert list(cells.x) == ["5", "10", "20"] and list(cells.y) == ["0.1", "0.2", "0.3"]
+    values = grid.to_numpy()
+    signed = values.min() < 0 < values.max()
+    assert (cells.zmid == 0.0) == signed and cells.colorscale[0][1] != ""
+    drawdown = sweep_heatmap(table, stat="Max. Drawdown [%]").data[0]
+    assert drawdown.zmid is None  # one sign: a sequential scale
+    assert sweep_heatmap(table, stat="Volatility (Ann.) [%]").data[0].reversescale
+    one = vzb.sweep(
+        vzb.load_sample("BTC_USD"), "volume_zone_breakout", {"volume_window": [5, 10, 20]}
+    )
+    bars = sweep_heatmap(one, stat="Sharpe Ratio").data[0]
+    expected = one.groupby("volume_window")["Sharpe Ratio"].mean()
+    assert bars.type == "bar" and list(bars.x) == ["5", "10", "20"]
+    np.testing.assert_allclose(bars.y, expected.to_numpy())
+    assert list(bars.text) == [f"{v:.2f}" for v in expected]
+    view = sweep_view(one, stat="Sharpe Ratio")
+    y_box = view.children[0].children[2]
+    assert y_box.disabled
 
 
 def test_sweep_reports_show_html_in_notebooks_and_text_in_consoles(table):
@@ -120,7 +174,10 @@ def test_sweep_reports_show_html_in_notebooks_and_text_in_consoles(table):
 
     best = sweep_report(table, stat="Sharpe Ratio", n=3)
     assert repr(best).startswith("Best 3 sets by Sharpe Ratio:")
-    assert "vzb-heatmap" in best._repr_html_()
+    assert [type(part).__name__ for part in best.parts] == ["Figure", "str"]
+    assert "vzb-best-sets" in best._repr_html_()
+    top = best_sets(table, "Sharpe Ratio", 1).iloc[0]
+    assert f"{top['Sharpe Ratio']:.2f}" in repr(best).splitlines()[2]
 
 
 def test_views_have_plain_text_reprs_for_consoles_and_nbval(result, table):

@@ -22,7 +22,7 @@ from vzb.widgets import (
     walk_forward_report,
     walk_forward_view,
 )
-from vzb.widgets.formatting import format_share, format_value
+from vzb.widgets.formatting import format_share
 from vzb.widgets.walk_forward_view import (
     IN_SAMPLE,
     OUT_OF_SAMPLE,
@@ -75,15 +75,25 @@ def test_the_text_shows_the_walk_forwards_own_numbers(wf):
 def test_the_comparison_puts_the_in_sample_best_beside_the_out_of_sample_stats(wf):
     table = compare_table(wf)
     assert list(table.columns) == [IN_SAMPLE, OUT_OF_SAMPLE]
-    for stat in table.index:
-        assert table.loc[stat, OUT_OF_SAMPLE] == format_value(float(wf.stats[stat]))
+    assert list(table.index) == [
+        "Return [%]",
+        "Sharpe Ratio",
+        "Max. Drawdown [%]",
+        "# Trades",
+        "Win Rate [%]",
+    ]
+    stats = wf.stats
+    assert table.loc["Return [%]", OUT_OF_SAMPLE] == f"{stats['Return [%]']:,.2f}%"
+    assert table.loc["Sharpe Ratio", OUT_OF_SAMPLE] == f"{stats['Sharpe Ratio']:.2f}"
+    assert table.loc["Max. Drawdown [%]", OUT_OF_SAMPLE] == f"{stats['Max. Drawdown [%]']:.2f}%"
+    assert table.loc["# Trades", OUT_OF_SAMPLE] == f"{int(stats['# Trades']):,}"
     best = wf.in_sample
     for name, value in wf.overfitting["best"].items():
         best = best[best[name] == value]
     assert len(best) == 1
-    assert table.loc["Sharpe Ratio", IN_SAMPLE] == format_value(best["Sharpe Ratio"].iloc[0])
-    assert table.loc["Sharpe Ratio", IN_SAMPLE] == format_value(wf.overfitting["best_sharpe"])
-    assert table.loc["# Trades", IN_SAMPLE] == format_value(float(best["# Trades"].iloc[0]))
+    assert table.loc["Sharpe Ratio", IN_SAMPLE] == f"{best['Sharpe Ratio'].iloc[0]:.2f}"
+    assert table.loc["Sharpe Ratio", IN_SAMPLE] == f"{wf.overfitting['best_sharpe']:.2f}"
+    assert table.loc["# Trades", IN_SAMPLE] == f"{int(best['# Trades'].iloc[0]):,}"
 
 
 def test_the_folds_table_shows_each_folds_choice_and_scores(wf):
@@ -91,13 +101,13 @@ def test_the_folds_table_shows_each_folds_choice_and_scores(wf):
     assert len(table) == len(wf.folds)
     assert list(table.columns[:2]) == ["train", "test"]
     for name in wf.swept:
-        assert table[name].tolist() == [format_value(v) for v in wf.folds[name]]
+        assert table[name].tolist() == [f"{v:g}" for v in wf.folds[name]]
     out = table[f"{wf.objective} out of sample"].tolist()
-    assert out == [format_value(v) for v in wf.folds["out_of_sample"]]
-    assert table["trades"].tolist() == [format_value(v) for v in wf.folds["trades"]]
+    assert out == [f"{v:.2f}" for v in wf.folds["out_of_sample"]]
+    assert table["trades"].tolist() == [f"{int(v):,}" for v in wf.folds["trades"]]
     first = wf.folds.iloc[0]
     assert table["test"].iloc[0] == (
-        f"{format_value(first['test_start'])} to {format_value(first['test_end'])}"
+        f"{first['test_start']:%Y-%m-%d} to {first['test_end']:%Y-%m-%d}"
     )
     stability = stability_table(wf)
     assert list(stability.index) == wf.swept
@@ -112,7 +122,7 @@ def test_the_html_has_the_verdict_tables_and_chart(wf):
     assert html.escape(verdict) in page
     assert "<img class='vzb-walk-forward-chart' src='data:image/png;base64," in page
     for css in ("vzb-compare", "vzb-overfitting", "vzb-folds", "vzb-stability"):
-        assert f"class='{css}'" in page
+        assert f"{css}'" in page
     assert f"<td style='text-align:right'>{format_share(wf.overfitting['pbo'])}</td>" in page
     assert "<img" not in render_walk_forward_html(wf, chart=False)
 
@@ -120,17 +130,41 @@ def test_the_html_has_the_verdict_tables_and_chart(wf):
 def test_the_view_is_a_widget_with_a_text_repr(wf):
     view = walk_forward_view(wf)
     assert "vzb-walk-forward-view" in view._dom_classes
-    images = [c for c in view.children if isinstance(c, widgets.Image)]
-    assert len(images) == 1 and images[0].value[:4] == b"\x89PNG"
+    charts = [c for c in view.children if isinstance(c, widgets.Output)]
+    assert len(charts) == 1 and "vzb-walk-forward-chart" in charts[0]._dom_classes
+    assert "application/vnd.plotly.v1+json" in charts[0].outputs[0]["data"]
     assert repr(view) == render_walk_forward_text(wf)
     assert view._repr_mimebundle_()["text/plain"] == render_walk_forward_text(wf)
     report = walk_forward_report(wf)
     assert repr(report) == render_walk_forward_text(wf)
-    assert report._repr_html_() == render_walk_forward_html(wf)
+    assert report._repr_html_() == render_walk_forward_html(wf, chart=False)
+    assert [type(part).__name__ for part in report.parts] == ["str", "Figure", "str"]
 
 
-def test_the_chart_marks_the_folds_the_choices_and_the_pbo(wf):
+def test_the_interactive_chart_marks_the_folds_the_choices_and_the_pbo(wf):
     figure = walk_forward_figure(wf)
+    names = [trace.name for trace in figure.data]
+    assert names == ["out-of-sample equity", *wf.swept, "rank logits"]
+    np.testing.assert_array_equal(figure.data[0].y, wf.equity.to_numpy())
+    for trace, name in zip(figure.data[1:-1], wf.swept, strict=True):
+        assert list(trace.y[:-1]) == [float(v) for v in wf.folds[name]]
+        assert trace.line.shape == "hv"
+    lines = [s for s in figure.layout.shapes if s.type == "line" and s.line.dash == "dash"]
+    assert len(lines) == len(wf.folds) * (1 + len(wf.swept))  # a dashed line per fold
+    folds = [a.text for a in figure.layout.annotations if a.text.isdigit()]
+    assert folds == [str(n) for n in range(1, len(wf.folds) + 1)]
+    bars = figure.data[-1]
+    assert abs(sum(bars.y) - 100) < 1e-6
+    red = sum(h for x, h in zip(bars.x, bars.y, strict=True) if x <= 0)
+    assert red == pytest.approx(wf.overfitting["pbo"] * 100)
+    pbo = f"PBO {wf.overfitting['pbo']:.0%}"
+    assert any(a.text.startswith(pbo) for a in figure.layout.annotations)
+    assert figure.layout.yaxis.tickprefix == "$ "
+    assert "rank logits" not in [t.name for t in walk_forward_figure(wf, logits=False).data]
+
+
+def test_the_static_chart_marks_the_folds_the_choices_and_the_pbo(wf):
+    figure = walk_forward_figure(wf, backend="matplotlib")
     labels = [axes.get_ylabel() for axes in figure.axes]
     assert labels == ["equity", *wf.swept, "splits [%]"]
     equity = figure.axes[0]
@@ -149,24 +183,32 @@ def test_the_chart_marks_the_folds_the_choices_and_the_pbo(wf):
     red = sum(b.get_height() for b in bars if b.get_x() + b.get_width() / 2 <= 0)
     assert red == pytest.approx(wf.overfitting["pbo"] * 100)
     assert histogram.get_title().startswith(f"PBO {wf.overfitting['pbo']:.0%}")
-    assert [a.get_ylabel() for a in walk_forward_figure(wf, logits=False).axes][-1] != "splits [%]"
+    no_logits = walk_forward_figure(wf, logits=False, backend="matplotlib")
+    assert [a.get_ylabel() for a in no_logits.axes][-1] != "splits [%]"
 
 
 def test_plot_and_notebook_display_go_through_the_package_hooks(wf):
     from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
 
     from vzb import _hooks
 
     figure = _hooks.walk_forward_plotter(wf, title="mine")
-    assert figure.axes[0].get_title() == "mine"
+    assert figure.layout.title.text == "mine"
+    static = _hooks.walk_forward_plotter(wf, title="mine", backend="matplotlib")
+    assert static.axes[0].get_title() == "mine"
     shell = InteractiveShell.instance()
     try:
         vzb._register_display_hooks()
-        bundle, _ = shell.display_formatter.format(wf)
+        with capture_output() as captured:
+            shell.display_formatter.format(wf)
     finally:
         InteractiveShell.clear_instance()
-    assert bundle["text/plain"] == repr(wf)  # what nbval compares
-    assert "class='vzb-walk-forward'" in bundle["text/html"]
+    outputs = [output.data for output in captured.outputs]
+    assert outputs[0]["text/plain"] == render_walk_forward_text(wf)  # what nbval compares
+    assert "class='vzb-walk-forward'" in outputs[0]["text/html"]
+    assert "application/vnd.plotly.v1+json" in outputs[1]
+    assert "vzb-folds" in outputs[2]["text/html"]
 
 
 def test_the_sweep_view_says_edge_or_luck_given_the_returns(swept):
@@ -183,7 +225,10 @@ def test_the_sweep_view_says_edge_or_luck_given_the_returns(swept):
     assert rows["Expected best Sharpe by chance"] == f"{summary['expected_max_sharpe']:.2f}"
     assert text.endswith(describe(summary))
     page = report._repr_html_()
-    assert "vzb-pbo-histogram" in page and html.escape(describe(summary)) in page
+    assert html.escape(describe(summary)) in page
+    histogram = report.parts[1]
+    assert histogram.data[0].name == "rank logits"
+    assert sum(histogram.data[0].y) == pytest.approx(100)
     # more trials on the study, a higher bar to clear
     fewer = overfitting_summary(table, returns)
     assert fewer["n_trials"] == 9
@@ -193,7 +238,8 @@ def test_the_sweep_view_says_edge_or_luck_given_the_returns(swept):
     assert "vzb-sweep-view" in view._dom_classes
     assert repr(view).endswith(describe(summary))
     edge = next(c for c in view.children if "vzb-sweep-overfitting" in c._dom_classes)
-    assert html.escape(describe(summary)) in edge.value
+    assert html.escape(describe(summary)) in edge.children[0].value
+    assert "vzb-pbo-histogram" in edge.children[1]._dom_classes
     stat_box = next(c for c in view.children if isinstance(c, widgets.HBox)).children[0]
     stat_box.value = "Sharpe Ratio"
     assert repr(view).startswith("Best 3 sets by Sharpe Ratio:")
@@ -216,5 +262,7 @@ def test_an_undefined_pbo_is_said_so(wf):
     assert dict(overfitting_rows(summary))["PBO (probability of backtest overfitting)"] == (
         "undefined"
     )
-    figure = walk_forward_figure(dataclasses.replace(wf, overfitting=summary))
+    undefined = dataclasses.replace(wf, overfitting=summary)
+    figure = walk_forward_figure(undefined, backend="matplotlib")
     assert [a.get_ylabel() for a in figure.axes][-1] != "splits [%]"
+    assert "rank logits" not in [t.name for t in walk_forward_figure(undefined).data]

@@ -33,6 +33,7 @@ __all__ = [
     "key_value_html",
     "overfitting_rows",
     "rows_text",
+    "table_html",
     "verdict_html",
 ]
 
@@ -102,6 +103,29 @@ def key_value_html(rows: Iterable[tuple[str, str]], title: str, css: str) -> str
         f"<h4 style='margin:4px 0'>{html.escape(title)}</h4>"
         f"<table class='vzb-table'>{body}</table></div>"
     )
+
+
+#: the look of every table in the views: full width allowed, cells on one line, zebra rows
+TABLE_STYLE = (
+    "<style>.vzb-styled table{border-collapse:collapse;font-size:12px}"
+    ".vzb-styled th,.vzb-styled td{white-space:nowrap;padding:2px 8px;text-align:right}"
+    ".vzb-styled th:first-child,.vzb-styled td:first-child{text-align:left}"
+    ".vzb-styled thead th{border-bottom:1px solid #999}"
+    ".vzb-styled tbody tr:nth-child(even){background:rgba(127,127,127,0.07)}</style>"
+)
+
+
+def table_html(frame: Any, css: str, *, title: str = "", index: bool = False) -> str:
+    """A frame of text cells as a styled table (:data:`TABLE_STYLE`) in a
+    ``<div class='vzb-styled {css}'>``, under an optional ``<h4>`` title.
+
+    >>> import pandas as pd
+    >>> table_html(pd.DataFrame({"a": ["1"]}), "vzb-best", title="Best")[:41]
+    "<div class='vzb-styled vzb-best'><style>."
+    """
+    heading = f"<h4 style='margin:4px 0'>{html.escape(title)}</h4>" if title else ""
+    body = frame.to_html(classes="vzb-table", border=0, index=index, escape=True)
+    return f"<div class='vzb-styled {css}'>{TABLE_STYLE}{heading}{body}</div>"
 
 
 def rows_text(rows: Iterable[tuple[str, str]], indent: str = "  ") -> list[str]:

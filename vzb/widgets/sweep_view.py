@@ -2,9 +2,11 @@
 
 The numbers come from :mod:`vzb.analysis` (:func:`~vzb.analysis.best_sets`,
 :func:`~vzb.analysis.heatmap_table`); this module draws them. :func:`sweep_heatmap`
-colours a chosen stat over two parameters (averaging over the other parameters and
-symbols), :func:`sweep_view` puts the heatmap and the best sets behind dropdowns, and
-:func:`sweep_report` makes a static report of both. Given the sweep's per-bar returns
+colours a chosen stat over two swept parameters (averaging over the other parameters and
+symbols) in an interactive Plotly heatmap (bars when one parameter varies; matplotlib
+with ``backend="matplotlib"``), :func:`sweep_view` puts it and the best sets behind
+dropdowns that offer only the swept parameters, and :func:`sweep_report` makes a report
+of both. Given the sweep's per-bar returns
 (``vzb.sweep(..., returns=True)``), both also say whether the best set is an edge or luck:
 the trial count, the Sharpe ratio expected by chance, the deflated Sharpe, the PBO with its
 rank-logit histogram, and :func:`vzb.analysis.describe`'s verdict.
@@ -16,8 +18,8 @@ rank-logit histogram, and :func:`vzb.analysis.describe`'s verdict.
 >>> print(best_sets_text(table, n=2))
 Best 2 sets by Return [%]:
 window share Return [%]
-     5   0.2          4
-    10   0.1          3
+     5   0.2      4.00%
+    10   0.1      3.00%
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ from typing import Any
 
 import ipywidgets as widgets
 import pandas as pd
-from matplotlib.figure import Figure
 
 from vzb.analysis import (
     best_sets,
@@ -41,13 +42,15 @@ from vzb.widgets.charts import figure_png, heatmap_figure, logits_figure, png_da
 from vzb.widgets.display import (
     Report,
     TextVBox,
-    chart_image,
+    figure_output,
     key_value_html,
     overfitting_rows,
     rows_text,
+    table_html,
     verdict_html,
 )
-from vzb.widgets.formatting import format_value
+from vzb.widgets.formatting import currency_of, format_parameter, format_stat
+from vzb.widgets.study_figures import bars_plotly, heatmap_plotly, logits_plotly
 
 __all__ = [
     "best_sets_text",
@@ -61,18 +64,34 @@ __all__ = [
 _KEY_STATS = ("Return [%]", "Sharpe Ratio", "Max. Drawdown [%]", "# Trades", "Win Rate [%]")
 
 
+def _swept(table: pd.DataFrame) -> list[str]:
+    """The parameters the sweep varied (all recorded ones when none varies)."""
+    return varying_parameters(table) or parameter_columns(table)
+
+
+def _currency(table: pd.DataFrame) -> str | None:
+    return currency_of(table["symbol"].unique().tolist()) if "symbol" in table else None
+
+
 def _best_shown(table: pd.DataFrame, stat: str, n: int) -> pd.DataFrame:
     """The best sets as text cells: the varying parameters, the ranked stat and a few key
     stats (what a reader compares), numbers in the views' one format."""
-    params = varying_parameters(table) or parameter_columns(table)
+    params = _swept(table)
     columns = [*params, stat, *(s for s in _KEY_STATS if s in table.columns and s != stat)]
     best = best_sets(table, stat, n)[columns]
-    return best.apply(lambda column: column.map(format_value))
+    currency = _currency(table)
+    shown = pd.DataFrame(index=best.index)
+    for name in columns:
+        if name in params:
+            shown[name] = best[name].map(format_parameter)
+        else:
+            shown[name] = [format_stat(name, v, currency) for v in best[name]]
+    return shown
 
 
 def _best_html(table: pd.DataFrame, stat: str, n: int) -> str:
-    shown = _best_shown(table, stat, n).to_html(classes="vzb-table", border=0, index=False)
-    return f"<h4 style='margin:4px 0'>Best {n} sets by {html.escape(stat)}</h4>{shown}"
+    shown = _best_shown(table, stat, n)
+    return table_html(shown, "vzb-best-sets", title=f"Best {n} sets by {stat}")
 
 
 def best_sets_text(table: pd.DataFrame, stat: str = "Return [%]", n: int = 10) -> str:
@@ -122,7 +141,9 @@ def _overfitting_text(summary: dict[str, Any] | None) -> str:
     return "\n".join(lines)
 
 
-def _overfitting_html(summary: dict[str, Any] | None) -> str:
+def _overfitting_html(summary: dict[str, Any] | None, *, png: bool = True) -> str:
+    """The verdict and the statistics; with ``png`` the PBO histogram as an image (the
+    static page; reports and views draw it with Plotly instead)."""
     if summary is None:
         return ""
     from vzb.analysis import describe
@@ -132,28 +153,41 @@ def _overfitting_html(summary: dict[str, Any] | None) -> str:
         verdict_html(describe(summary)),
         key_value_html(overfitting_rows(summary), "Edge or luck", "vzb-overfitting"),
     ]
-    if summary.get("pbo_logits") is not None:
-        png = figure_png(logits_figure(summary["pbo_logits"], summary["pbo"]))
+    if png and summary.get("pbo_logits") is not None:
+        image = figure_png(logits_figure(summary["pbo_logits"], summary["pbo"]))
         parts.append(
-            f"<img class='vzb-pbo-histogram' src='{png_data_uri(png)}' alt='PBO rank logits' "
+            f"<img class='vzb-pbo-histogram' src='{png_data_uri(image)}' alt='PBO rank logits' "
             "style='vertical-align:top'/>"
         )
     parts.append("</div>")
     return "".join(parts)
 
 
-def _axes(table: pd.DataFrame, x: str | None, y: str | None) -> tuple[str, str]:
-    """``x`` and ``y``, each defaulting to one of the first two parameters that vary."""
-    if x is not None and y is not None:
-        return x, y
-    params = varying_parameters(table) or parameter_columns(table)
-    if len(params) < 2:
+def _logits_figure(summary: dict[str, Any] | None) -> Any:
+    if summary is None or summary.get("pbo_logits") is None:
+        return None
+    return logits_plotly(summary["pbo_logits"], summary["pbo"])
+
+
+def _axes(table: pd.DataFrame, x: str | None, y: str | None) -> tuple[str, str | None]:
+    """``x`` and ``y``, each defaulting to one of the first two swept parameters; ``y``
+    is None when only one parameter varies (a bar chart)."""
+    params = _swept(table)
+    if x is None:
+        x = next((p for p in params if p != y), None)
+    if x is None:
         raise ParameterError(
-            f"A heatmap needs two parameters that vary; this sweep varies {params}. "
-            "Sweep a grid over two parameters, or pass x= and y="
+            f"A heatmap needs a parameter that varies; this sweep records {params}. "
+            "Sweep a grid over one or two parameters, or pass x= and y="
         )
-    x = x or next(p for p in params if p != y)
-    return x, y or next(p for p in params if p != x)
+    if y is None and len(params) > 1:
+        y = next(p for p in params if p != x)
+    if x == y:
+        raise ParameterError(
+            f"x and y are both {x!r}: choose two different parameters for the heatmap "
+            f"(swept: {', '.join(params)})"
+        )
+    return x, y
 
 
 def sweep_heatmap(
@@ -163,27 +197,46 @@ def sweep_heatmap(
     stat: str = "Return [%]",
     *,
     agg: str = "mean",
-) -> Figure:
-    """A heatmap figure of ``stat`` over parameters ``x`` and ``y``.
+    backend: str = "plotly",
+) -> Any:
+    """A heatmap of ``stat`` over parameters ``x`` and ``y``; bars over ``x`` when only
+    one parameter varies or ``y`` takes a single value (bars over ``y`` when ``x`` does).
 
     Parameters
     ----------
     table : pandas.DataFrame
         A sweep table.
     x, y : str, optional
-        Parameter columns (default: the first two parameters that vary).
+        Parameter columns (default: the first two parameters that vary); x = y is an
+        error.
     stat : str
         The stats column to colour.
     agg : str
         How to combine rows with the same ``x`` and ``y`` (other parameters, symbols).
+    backend : {"plotly", "matplotlib"}
+        An interactive figure (cells labelled, colour bar titled with the stat, a scale
+        centred at zero for signed stats) or the static one.
 
     Returns
     -------
-    matplotlib.figure.Figure
+    plotly.graph_objects.Figure or matplotlib.figure.Figure
     """
+    if backend not in ("plotly", "matplotlib"):
+        raise ParameterError(f"backend must be 'plotly' or 'matplotlib'; got {backend!r}")
     x, y = _axes(table, x, y)
-    grid = heatmap_table(table, x, y, stat, agg=agg)
-    return heatmap_figure(grid, title=f"{stat} ({agg} over other parameters and symbols)")
+    title = f"{stat} ({agg} over other parameters and symbols)"
+    if y is None:
+        bars = table.groupby(x)[stat].agg(agg).rename_axis(x)
+    else:
+        grid = heatmap_table(table, x, y, stat, agg=agg)
+        if grid.shape[0] > 1 and grid.shape[1] > 1:
+            if backend == "matplotlib":
+                return heatmap_figure(grid, title=title)
+            return heatmap_plotly(grid, stat, title=title, currency=_currency(table))
+        bars = grid.iloc[0] if grid.shape[0] == 1 else grid.iloc[:, 0]
+    if backend == "matplotlib":
+        return heatmap_figure(bars.to_frame(stat).T, title=title)
+    return bars_plotly(bars, stat, title=title, currency=_currency(table))
 
 
 def render_sweep_html(
@@ -196,10 +249,11 @@ def render_sweep_html(
     returns: pd.DataFrame | None = None,
     n_trials: int | None = None,
 ) -> str:
-    """A sweep as static HTML: the heatmap as an embedded PNG and the best ``n`` sets;
-    with ``returns`` (``vzb.sweep(..., returns=True)``) the overfitting statistics in
-    words and the PBO histogram first (``n_trials``: see :func:`overfitting_of`)."""
-    png = figure_png(sweep_heatmap(table, x, y, stat))
+    """A sweep as static HTML (exports): the heatmap as an embedded PNG and the best
+    ``n`` sets; with ``returns`` (``vzb.sweep(..., returns=True)``) the overfitting
+    statistics in words and the PBO histogram first (``n_trials``: see
+    :func:`overfitting_of`)."""
+    png = figure_png(sweep_heatmap(table, x, y, stat, backend="matplotlib"))
     summary = overfitting_of(table, returns, n_trials=n_trials)
     return (
         "<div class='vzb-sweep'>"
@@ -219,9 +273,10 @@ def sweep_report(
     returns: pd.DataFrame | None = None,
     n_trials: int | None = None,
 ) -> Report:
-    """A sweep as a static report: the heatmap of ``stat`` over ``x`` and ``y`` and the best
-    sets in notebooks, :func:`best_sets_text` in consoles; with ``returns``, whether the
-    best set is an edge or luck too (:func:`render_sweep_html`).
+    """A sweep as a report: in notebooks the interactive heatmap of ``stat`` over ``x``
+    and ``y`` and the best sets (with ``returns``, first whether the best set is an edge
+    or luck, with the PBO histogram), one output each; :func:`best_sets_text` in
+    consoles; ``.html`` is the static page without the heatmap.
 
     Returns
     -------
@@ -229,8 +284,13 @@ def sweep_report(
     """
     summary = overfitting_of(table, returns, n_trials=n_trials)
     text = best_sets_text(table, stat, n) + _overfitting_text(summary)
-    page = render_sweep_html(table, x, y, stat, n=n, returns=returns, n_trials=n_trials)
-    return Report(page, text)
+    best = _best_html(table, stat, n)
+    parts: list[Any] = []
+    if summary is not None:
+        parts += [_overfitting_html(summary, png=False), _logits_figure(summary)]
+    parts += [sweep_heatmap(table, x, y, stat), best]
+    page = "<div class='vzb-sweep'>" + _overfitting_html(summary, png=False) + best + "</div>"
+    return Report(page, text, parts=[part for part in parts if part is not None])
 
 
 def sweep_view(
@@ -243,10 +303,12 @@ def sweep_view(
     returns: pd.DataFrame | None = None,
     n_trials: int | None = None,
 ) -> TextVBox:
-    """An interactive sweep view: dropdowns for the stat and the two axes, the heatmap
-    and the table of the best sets; with ``returns`` (``vzb.sweep(..., returns=True)``)
-    also the overfitting statistics of the best set by Sharpe ratio in words, with the
-    PBO histogram (``n_trials``: the sets tried on the study, see :func:`overfitting_of`).
+    """An interactive sweep view: dropdowns for the stat and the two swept parameters,
+    the heatmap (bars for one parameter) and the table of the best sets; with
+    ``returns`` (``vzb.sweep(..., returns=True)``) also the overfitting statistics of
+    the best set by Sharpe ratio in words, with the PBO histogram (``n_trials``: the
+    sets tried on the study, see :func:`overfitting_of`). Choosing the same parameter
+    for x and y says so in place of the heatmap.
 
     Redrawing happens in the kernel's main thread, in the dropdowns' callbacks.
 
@@ -260,33 +322,40 @@ def sweep_view(
     text = best_sets_text(table, stat, n)  # raises for a stat that is not in the table
     summary = overfitting_of(table, returns, n_trials=n_trials)
     edge = _overfitting_text(summary)
-    params = parameter_columns(table)
-    stats = stat_columns(table)
-    stat_box = widgets.Dropdown(options=stats, value=stat, description="stat")
+    params = _swept(table)
+    stat_box = widgets.Dropdown(options=stat_columns(table), value=stat, description="stat")
     x_box = widgets.Dropdown(options=params, value=x, description="x")
-    y_box = widgets.Dropdown(options=params, value=y, description="y")
-    image = chart_image(css="vzb-heatmap")
+    y_box = widgets.Dropdown(options=params if y is not None else ["–"], value=y or "–")
+    y_box.description, y_box.disabled = "y", y is None
+    chart = widgets.Output(layout=widgets.Layout(width="100%"))
+    chart.add_class("vzb-heatmap")
     best = widgets.HTML()
     message = widgets.HTML()
-    children: list[Any] = [widgets.HBox([stat_box, x_box, y_box]), message, image, best]
+    message.add_class("vzb-sweep-message")
+    children: list[Any] = [widgets.HBox([stat_box, x_box, y_box]), message, chart, best]
     if summary is not None:
-        overfitting = widgets.HTML(_overfitting_html(summary))
+        overfitting = widgets.VBox([widgets.HTML(_overfitting_html(summary, png=False))])
+        logits = _logits_figure(summary)
+        if logits is not None:
+            overfitting.children += (figure_output(logits, "vzb-pbo-histogram"),)
         overfitting.add_class("vzb-sweep-overfitting")
         children.insert(0, overfitting)
     view = TextVBox(children, text=text + edge)
     view.add_class("vzb-sweep-view")
 
     def draw(_change: Any = None) -> None:
-        if _change is not None:
-            view._text = best_sets_text(table, stat_box.value, n) + edge
+        view._text = best_sets_text(table, stat_box.value, n) + edge
+        best.value = _best_html(table, stat_box.value, n)
         try:
-            figure = sweep_heatmap(table, x_box.value, y_box.value, stat_box.value)
+            figure = sweep_heatmap(
+                table, x_box.value, None if y_box.disabled else y_box.value, stat_box.value
+            )
         except ParameterError as exc:
-            message.value = f"<i>{html.escape(str(exc))}</i>"
+            message.value = f"<p style='color:#b35900;margin:4px 0'>{html.escape(str(exc))}</p>"
+            chart.outputs = ()
             return
         message.value = ""
-        image.value = figure_png(figure)
-        best.value = _best_html(table, stat_box.value, n)
+        chart.outputs = figure_output(figure).outputs
 
     for box in (stat_box, x_box, y_box):
         box.observe(draw, names="value")

@@ -5,11 +5,12 @@ next to the walk-forward's out-of-sample stats, the overfitting statistics (tria
 counted, the Sharpe expected by chance, deflated Sharpe, PBO) with the verdict of
 :func:`vzb.analysis.describe`, a chart of the out-of-sample equity with the folds marked,
 the parameters chosen per fold and the PBO's rank-logit histogram, the folds table and
-the parameter stability. :func:`render_walk_forward_html` is what the result shows as in
-a notebook, :func:`render_walk_forward_text` its plain-text fallback,
-:func:`walk_forward_view` the same as ipywidgets and :func:`walk_forward_report` a static
-report; :func:`walk_forward_figure` is what ``WalkForwardResult.plot()`` draws. The
-analysis layer knows nothing of this module (the package registers it).
+the parameter stability. :func:`walk_forward_report` is what the result shows as in a
+notebook (the chart interactive, Plotly), :func:`render_walk_forward_html` the static page
+(chart as a PNG), :func:`render_walk_forward_text` the plain-text fallback and
+:func:`walk_forward_view` the same as ipywidgets; :func:`walk_forward_figure` is what
+``WalkForwardResult.plot()`` draws. The analysis layer knows nothing of this module (the
+package registers it).
 
 >>> import vzb
 >>> strategy = vzb.strategies.DEFAULT_STRATEGY
@@ -26,21 +27,28 @@ from typing import Any
 
 import ipywidgets as widgets
 import pandas as pd
-from matplotlib.figure import Figure
 
 from vzb.analysis import describe
-from vzb.widgets.charts import figure_png, png_data_uri
-from vzb.widgets.charts import walk_forward_figure as _chart
+from vzb.errors import ParameterError
 from vzb.widgets.display import (
     Report,
     TextVBox,
-    chart_image,
+    figure_output,
     key_value_html,
     overfitting_rows,
     rows_text,
+    table_html,
     verdict_html,
 )
-from vzb.widgets.formatting import format_share, format_value
+from vzb.widgets.formatting import (
+    currency_of,
+    format_count,
+    format_parameter,
+    format_share,
+    format_stat,
+    format_timestamp,
+)
+from vzb.widgets.study_figures import walk_forward_plotly
 
 __all__ = [
     "compare_table",
@@ -105,8 +113,8 @@ def compare_table(wf: Any) -> pd.DataFrame:
     label = IN_SAMPLE[:-1] + ", mean over symbols)" if several else IN_SAMPLE
     rows = {
         stat: {
-            label: format_value(best.get(stat, float("nan"))),
-            OUT_OF_SAMPLE: format_value(float(wf.stats[stat])),
+            label: format_stat(stat, best.get(stat, float("nan")), _currency(wf)),
+            OUT_OF_SAMPLE: format_stat(stat, wf.stats[stat], _currency(wf)),
         }
         for stat in KEY_STATS
         if stat in wf.stats.index
@@ -116,13 +124,22 @@ def compare_table(wf: Any) -> pd.DataFrame:
     return table
 
 
+def _currency(wf: Any) -> str | None:
+    return currency_of(_symbols(wf))
+
+
 def _best_set_text(wf: Any) -> str:
     best = wf.overfitting["best"]
-    return " ".join(f"{name}={format_value(best[name])}" for name in wf.swept) or "the defaults"
+    shown = " ".join(f"{name}={format_parameter(best[name])}" for name in wf.swept)
+    return shown or "the defaults"
 
 
 def _span(start: Any, end: Any) -> str:
-    return f"{format_value(pd.Timestamp(start))} to {format_value(pd.Timestamp(end))}"
+    """``2019-01-01 to 2019-06-30`` (dates alone when both are midnights)."""
+    start, end = pd.Timestamp(start), pd.Timestamp(end)
+    daily = start == start.normalize() and end == end.normalize()
+    first = format_timestamp(start, time=not daily, zone=False)
+    return f"{first} to {format_timestamp(end, time=not daily, zone=False)}"
 
 
 def folds_table(wf: Any) -> pd.DataFrame:
@@ -137,10 +154,10 @@ def folds_table(wf: Any) -> pd.DataFrame:
         _span(a, b) for a, b in zip(folds["test_start"], folds["test_end"], strict=True)
     ]
     for name in wf.swept:
-        shown[name] = folds[name].map(format_value)
-    shown[f"{wf.objective} in sample"] = folds["in_sample"].map(format_value)
-    shown[f"{wf.objective} out of sample"] = folds["out_of_sample"].map(format_value)
-    shown["trades"] = folds["trades"].map(format_value)
+        shown[name] = folds[name].map(format_parameter)
+    for column, label in (("in_sample", "in sample"), ("out_of_sample", "out of sample")):
+        shown[f"{wf.objective} {label}"] = [format_stat(wf.objective, v) for v in folds[column]]
+    shown["trades"] = folds["trades"].map(format_count)
     return shown
 
 
@@ -153,14 +170,16 @@ def stability_table(wf: Any) -> pd.DataFrame:
     shown.index.name = "parameter"
     if stability.empty:
         return shown
-    shown["most chosen"] = stability["most_chosen"].map(format_value)
+    shown["most chosen"] = stability["most_chosen"].map(format_parameter)
     shown["share of folds"] = stability["share_of_folds"].map(format_share)
-    shown["changes"] = stability["changes"].map(format_value)
+    shown["changes"] = stability["changes"].map(format_count)
     shown["mean move (of the range)"] = stability["mean_move"].map(format_share)
     return shown
 
 
-def walk_forward_figure(wf: Any, *, logits: bool = True, **options: Any) -> Figure:
+def walk_forward_figure(
+    wf: Any, *, logits: bool = True, backend: str = "plotly", **options: Any
+) -> Any:
     """The chart of a walk-forward: out-of-sample equity with the folds marked (dashed
     lines, numbered, every other fold shaded), the value of each varying parameter
     chosen per fold, and the PBO's rank-logit histogram. ``WalkForwardResult.plot()``
@@ -171,35 +190,42 @@ def walk_forward_figure(wf: Any, *, logits: bool = True, **options: Any) -> Figu
     wf : WalkForwardResult
     logits : bool
         Add the PBO histogram (when the PBO is defined).
+    backend : {"plotly", "matplotlib"}
+        Interactive (:func:`vzb.widgets.study_figures.walk_forward_plotly`) or static
+        (:func:`vzb.widgets.charts.walk_forward_figure`).
     **options
-        Passed on to :func:`vzb.widgets.charts.walk_forward_figure` (e.g. ``title=``).
+        Passed on to the backend's function (e.g. ``title=``).
 
     Returns
     -------
-    matplotlib.figure.Figure
+    plotly.graph_objects.Figure or matplotlib.figure.Figure
     """
     folds = wf.folds
     chosen = folds.set_index("test_start")[list(wf.swept)] if wf.swept else None
+    pbo_logits = wf.overfitting.get("pbo_logits") if logits else None
     chart = {
         "title": f"Out of sample: {wf.strategy} {','.join(_symbols(wf))}, {len(folds)} folds",
-        "logits": wf.overfitting.get("pbo_logits") if logits else None,
+        "logits": pbo_logits,
         "pbo": wf.overfitting.get("pbo"),
         **options,
     }
-    return _chart(wf.equity, list(folds["test_start"]), chosen, **chart)
+    if backend == "matplotlib":
+        from vzb.widgets.charts import walk_forward_figure as static_chart
+
+        return static_chart(wf.equity, list(folds["test_start"]), chosen, **chart)
+    if backend != "plotly":
+        raise ParameterError(f"backend must be 'plotly' or 'matplotlib'; got {backend!r}")
+    chart.setdefault("currency", _currency(wf))
+    return walk_forward_plotly(wf.equity, list(folds["test_start"]), chosen, **chart)
 
 
-def _table_html(
-    table: pd.DataFrame, title: str, css: str, *, index: bool = True, note: str = ""
-) -> str:
-    body = table.to_html(classes="vzb-table", border=0, index=index)
+def _table_html(table: pd.DataFrame, title: str, css: str, *, note: str = "") -> str:
+    body = table_html(table, css, title=title, index=True)
     if note:
         body += f"<p style='margin:4px 0;font-size:90%'>{html.escape(note)}</p>"
     return (
-        f"<div class='{css}' style='display:inline-block;vertical-align:top;margin-right:24px;"
-        "max-width:100%;overflow:auto'>"
-        f"<h4 style='margin:4px 0'>{html.escape(title)}</h4>"
-        f"{body}</div>"
+        "<div style='display:inline-block;vertical-align:top;margin-right:24px;"
+        f"max-width:100%;overflow:auto'>{body}</div>"
     )
 
 
@@ -234,13 +260,14 @@ def _header_html(wf: Any) -> str:
 
 
 def render_walk_forward_html(wf: Any, *, chart: bool = True) -> str:
-    """The HTML a walk-forward result shows as in a notebook.
+    """The static HTML of a walk-forward result (exports).
 
     Parameters
     ----------
     wf : WalkForwardResult
     chart : bool
-        Embed :func:`walk_forward_figure` as a PNG.
+        Embed the static chart (``walk_forward_figure(wf, backend="matplotlib")``) as a
+        PNG.
 
     Returns
     -------
@@ -250,7 +277,9 @@ def render_walk_forward_html(wf: Any, *, chart: bool = True) -> str:
     """
     parts = ["<div class='vzb-walk-forward'>", _header_html(wf), _summary_html(wf)]
     if chart and len(wf.equity):
-        uri = png_data_uri(figure_png(walk_forward_figure(wf)))
+        from vzb.widgets.charts import figure_png, png_data_uri
+
+        uri = png_data_uri(figure_png(walk_forward_figure(wf, backend="matplotlib")))
         parts.append(
             f"<div><img class='vzb-walk-forward-chart' src='{uri}' alt='walk-forward chart'/></div>"
         )
@@ -283,7 +312,7 @@ def walk_forward_view(wf: Any) -> TextVBox:
     """
     children: list[Any] = [widgets.HTML(_header_html(wf)), widgets.HTML(_summary_html(wf))]
     if len(wf.equity):
-        children.append(chart_image(figure_png(walk_forward_figure(wf)), "vzb-walk-forward-chart"))
+        children.append(figure_output(walk_forward_figure(wf), "vzb-walk-forward-chart"))
     children.append(widgets.HTML(_details_html(wf)))
     view = TextVBox(children, text=render_walk_forward_text(wf))
     view.add_class("vzb-walk-forward-view")
@@ -291,6 +320,16 @@ def walk_forward_view(wf: Any) -> TextVBox:
 
 
 def walk_forward_report(wf: Any, *, chart: bool = True) -> Report:
-    """A walk-forward as a static report: :func:`render_walk_forward_html` in notebooks,
-    :func:`render_walk_forward_text` in consoles."""
-    return Report(render_walk_forward_html(wf, chart=chart), render_walk_forward_text(wf))
+    """A walk-forward as a report: in notebooks the verdict and statistics, the
+    interactive chart, then the folds and the parameter stability, one output each;
+    :func:`render_walk_forward_text` in consoles; ``.html`` is the static page without
+    the chart."""
+    head = "<div class='vzb-walk-forward'>" + _header_html(wf) + _summary_html(wf) + "</div>"
+    details = "<div class='vzb-walk-forward'>" + _details_html(wf) + "</div>"
+    parts: list[Any] = [head]
+    if chart and len(wf.equity):
+        parts.append(walk_forward_figure(wf))
+    parts.append(details)
+    return Report(
+        render_walk_forward_html(wf, chart=False), render_walk_forward_text(wf), parts=parts
+    )
