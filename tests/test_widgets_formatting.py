@@ -210,3 +210,10 @@ def test_formatting_loads_neither_numpy_nor_pandas_nor_widgets():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_result_shows_its_stats_table_through_the_package_hook(result):
+    table = result.stats_table()
+    pd.testing.assert_frame_equal(table, stats_table(result.stats, currency="USD"))
+    assert table.loc[("trades", "# Trades"), "value"] == f"{int(result.stats['# Trades']):,}"
+    assert "dtype" not in table.to_string() and not RAW.search(table.to_string())

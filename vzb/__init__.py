@@ -135,6 +135,12 @@ def _show_result(result) -> None:
     result_report(result)._ipython_display_()
 
 
+def _stats_table(stats, symbols):
+    from vzb.widgets.formatting import currency_of, stats_table
+
+    return stats_table(stats, currency_of(symbols))
+
+
 def _plot_result(result, **kwargs):
     from vzb.widgets.result_view import result_figure
 
@@ -184,6 +190,7 @@ def _register_display_hooks() -> None:
     engine and the analysis layer never import the presentation layer.
     """
     _hooks.result_plotter = _plot_result
+    _hooks.stats_formatter = _stats_table
     _hooks.walk_forward_plotter = _plot_walk_forward
     _hooks.trials_recorder = _record_trials
     _hooks.store_importer = _import_store

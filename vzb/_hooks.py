@@ -1,7 +1,8 @@
 """Hooks an upper layer sets for a lower one: how results are drawn, where trials count.
 
 The engine calls ``result_plotter(result, **kwargs)`` from ``BacktestResult.plot`` and
-``trials_recorder(strategy, frames, param_sets)`` after a sweep; the analysis layer calls
+``trials_recorder(strategy, frames, param_sets)`` after a sweep and
+``stats_formatter(stats, symbols)`` from ``BacktestResult.stats_table``; the analysis layer calls
 ``walk_forward_plotter(wf, **kwargs)`` from ``WalkForwardResult.plot``; the top package
 (``vzb/__init__.py``) sets them to the widgets layer's chart and the analysis layer's
 ledger of trials, each imported only when first used. So no lower layer ever imports a
@@ -28,3 +29,6 @@ store_importer: Callable[[str], int] | None = None
 
 #: ``comparison_plotter(comparison, **kwargs) -> figure`` for ``vzb.compare(...).plot()``
 comparison_plotter: Callable[..., Any] | None = None
+
+#: ``stats_formatter(stats, symbols) -> DataFrame`` for ``BacktestResult.stats_table()``
+stats_formatter: Callable[..., Any] | None = None

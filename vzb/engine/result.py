@@ -211,6 +211,22 @@ class BacktestResult:
             "stats": {str(k): _json_value(v) for k, v in self.stats.items()},
         }
 
+    def stats_table(self) -> pd.DataFrame:
+        """The stats for reading: grouped (period, returns, risk, trades, signals), each
+        value formatted by its name (counts as integers, money with separators and the
+        quote currency, percentages and ratios with two decimals, durations in days).
+
+        Formatted by the presentation layer (``vzb/_hooks.py``), as ``plot`` draws.
+
+        >>> import vzb
+        >>> table = vzb.backtest(vzb.load_sample("BTC_USD")).stats_table()
+        >>> table.loc[("trades", "# Trades"), "value"]
+        '960'
+        """
+        from vzb import _hooks
+
+        return _hooks.stats_formatter(self.stats, self.symbols)
+
     def plot(self, *, backend: str = "plotly", **kwargs: Any):
         """Price with the indicators, entries and exits; equity; drawdown.
 
