@@ -232,7 +232,13 @@ class CcxtClient(_Client):
 
     def __init__(self, exchange, api_url: str | None = None):
         super().__init__()
-        import ccxt
+        try:
+            import ccxt
+        except ImportError:
+            raise ImportError(
+                f"exchange={exchange!r} goes through ccxt, which is not installed: "
+                f"pip install ccxt (or vzb[exchanges]); upbit and bithumb need only httpx."
+            ) from None
 
         if isinstance(exchange, str):
             ident = exchange.lower().removeprefix("ccxt:")
