@@ -300,3 +300,19 @@ def test_two_downloads_of_one_file_take_turns(server, history, tmp_path):
     frames = [r for r in results if isinstance(r, pd.DataFrame)]
     assert len(frames) == 2 and sorted(f.attrs["requests"] for f in frames) == [0, 2]
     pd.testing.assert_frame_equal(frames[0], frames[1])
+
+
+def test_your_own_files_and_the_samples_are_served_as_they_are_unless_asked(tmp_path):
+    index = pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-04"], utc=True)
+    frame = pd.DataFrame({"open": [1.0, 2, 3], "high": [2.0, 3, 4], "low": [1.0, 2, 3],
+                          "close": [2.0, 3, 4], "volume": [5.0, 6, 7]}, index=index)  # fmt: skip
+    frame.rename_axis("timestamp").to_csv(tmp_path / "ABC_KRW_1d.csv")
+    as_is = vzb.load_candles("ABC_KRW", data_dir=tmp_path)
+    assert len(as_is) == 3 and "filled_bars" not in as_is.attrs and "exchange" not in as_is.attrs
+    filled = vzb.load_candles("ABC_KRW", data_dir=tmp_path, fill_gaps=True)
+    assert filled["close"].tolist() == [2.0, 3.0, 3.0, 4.0]
+    assert filled["volume"].tolist() == [5.0, 6.0, 0.0, 7.0]
+    assert filled.attrs["filled_bars"] == 1 and filled.attrs["unfetched_bars"] == 0
+    sample = vzb.load_candles("BTC_USD")  # its one missing day stays missing by default
+    assert "filled_bars" not in sample.attrs
+    assert vzb.load_candles("BTC_USD", fill_gaps=True).attrs["filled_bars"] >= 1

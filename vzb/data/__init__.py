@@ -12,6 +12,10 @@ Every candle frame vzb uses is a ``pandas.DataFrame`` with a tz-aware UTC
 >>> data.synthetic_candles(3, seed=0).index.name
 'timestamp'
 
+:func:`download_candles` brings an exchange's candles (Upbit, Bithumb, any ccxt exchange)
+into the data directory the catalog reads, fetching only what is missing; loading such a
+file fills the bars the exchange left out (quiet intervals) as zero-volume bars.
+
 This package never imports numba, and its names load on first use: listing the
 catalog (:func:`vzb.data.sources.catalog_sources`), checking a timeframe or a symbol
 imports no pandas, so a job request is checked in milliseconds.
