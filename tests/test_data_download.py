@@ -272,6 +272,7 @@ def test_a_download_killed_mid_way_leaves_a_readable_file_and_the_next_call_comp
     [(lo, hi)] = meta["fetched"]  # recorded as covered: the newest part
     assert hi == 1735689600 and lo == int(stored.index[0].timestamp())
     assert not list(tmp_path.glob(".*.tmp"))
+    (tmp_path / ".BTC_KRW_1h.parquet.99999.tmp").write_bytes(b"half a file")  # killed mid-write
     before = len(server.requests)
     vzb.download_candles(
         "BTC_KRW", "1h", start=START, end="2024-12-31", api_url=server.url, data_dir=tmp_path,
@@ -282,6 +283,7 @@ def test_a_download_killed_mid_way_leaves_a_readable_file_and_the_next_call_comp
     pd.testing.assert_frame_equal(stored, expected[COLUMNS], check_names=False, check_freq=False)
     assert len(server.requests) - before < -(-len(expected) // 200) - 10  # only the rest
     assert read_meta(tmp_path / "BTC_KRW_1h.parquet")["fetched"] == [[1704067200, 1735689600]]
+    assert not list(tmp_path.glob(".*.tmp"))
 
 
 def test_two_downloads_of_one_file_take_turns(server, history, tmp_path):

@@ -72,7 +72,11 @@ def read_stored(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict]:
 
 
 def write_stored(path: str | os.PathLike[str], frame: pd.DataFrame, meta: Mapping) -> None:
-    """Write ``frame`` (sorted, unique times) and ``meta`` to ``path`` atomically."""
+    """Write ``frame`` (sorted, unique times) and ``meta`` to ``path`` atomically.
+
+    Call it holding :func:`file_lock` on ``path``: temporary files of ``path`` left by a
+    writer killed mid-write are removed first.
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -82,6 +86,9 @@ def write_stored(path: str | os.PathLike[str], frame: pd.DataFrame, meta: Mappin
     table = table.replace_schema_metadata(
         {**(table.schema.metadata or {}), _KEY: json.dumps(meta).encode()}
     )
+    for stale in target.parent.glob(f".{target.name}.*.tmp"):  # left by a killed writer
+        with contextlib.suppress(FileNotFoundError):
+            stale.unlink()  # (callers hold file_lock: no other writer is running)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         with open(temporary, "wb") as handle:
