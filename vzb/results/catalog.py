@@ -103,6 +103,7 @@ class Catalog:
         if self.path and self.path != ":memory:":
             os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
         self.revision = self._migrate()
+        self._insert = None
 
     def __repr__(self) -> str:
         return f"Catalog({self.engine.url.render_as_string(hide_password=True)!r})"
@@ -148,10 +149,12 @@ class Catalog:
             from sqlalchemy.dialects.postgresql import insert
         else:
             from sqlalchemy.dialects.sqlite import insert
-        statement = insert(runs_table).values(**row).on_conflict_do_nothing()
-        statement = statement.returning(runs_table.c.run_id)
+        statement = self._insert
+        if statement is None:  # one statement, compiled once (rows go as parameters)
+            statement = insert(runs_table).on_conflict_do_nothing()
+            statement = self._insert = statement.returning(runs_table.c.run_id)
         with self.engine.begin() as connection:
-            if connection.execute(statement).first() is None:  # stored already
+            if connection.execute(statement, row).first() is None:  # stored already
                 return False
             artifacts = [{**a, "run_id": row["run_id"]} for a in record.get("artifacts") or []]
             if artifacts:
@@ -202,11 +205,15 @@ class Catalog:
         fingerprint: str | None = None,
         git_commit: str | None = None,
         limit: int | None = None,
+        conditions: Iterable[Any] = (),
+        columns: Iterable[Any] | None = None,
     ) -> list[dict[str, Any]]:
         """Run records (dicts with ``tags``), newest first, filtered in SQL.
 
         ``symbol`` and ``tag``: runs holding all of them; ``strategy``: a name or an
-        import path; ``since``/``until``: epoch seconds of ``created_at``.
+        import path; ``since``/``until``: epoch seconds of ``created_at``;
+        ``conditions``: more SQLAlchemy expressions on :data:`runs_table` (all must
+        hold); ``columns``: what to select (default: every column of the run).
         """
         r = runs_table.c
         where = []
@@ -230,21 +237,28 @@ class Catalog:
             where.append(r.created_at <= float(until))
         if run_ids is not None:
             where.append(r.run_id.in_(list(run_ids)))
-        statement = sa.select(runs_table).where(*where).order_by(r.created_at.desc(), r.run_id)
+        where.extend(conditions)
+        selected = [runs_table] if columns is None else list(columns)
+        statement = sa.select(*selected).where(*where).order_by(r.created_at.desc(), r.run_id)
         if limit is not None:
             statement = statement.limit(int(limit))
         with self.engine.connect() as connection:
-            rows = [dict(row._mapping) for row in connection.execute(statement)]
+            found = connection.execute(statement)
+            keys = list(found.keys())
+            rows = [dict(zip(keys, row, strict=True)) for row in found]
             tags: dict[str, list[str]] = {}
             if rows:
                 selected = sa.select(tags_table)
-                if where:
-                    ids = statement.with_only_columns(r.run_id).order_by(None)
+                if where or limit is not None:
+                    ids = statement.with_only_columns(r.run_id)
+                    if limit is None:
+                        ids = ids.order_by(None)
                     selected = selected.where(tags_table.c.run_id.in_(ids))
                 for run_id, one in connection.execute(selected.order_by(tags_table.c.tag)):
                     tags.setdefault(run_id, []).append(one)
         for row in rows:
-            row["symbols"] = [s for s in (row["symbols"] or "").split(",") if s]
+            if "symbols" in row:
+                row["symbols"] = [s for s in (row["symbols"] or "").split(",") if s]
             row["tags"] = tags.get(row["run_id"], [])
         return rows
 

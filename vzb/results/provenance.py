@@ -76,16 +76,20 @@ def _source(attrs: Mapping[str, Any]) -> dict[str, Any]:
     return found
 
 
-def candle_provenance(frames: Mapping[str, Any]) -> dict[str, Any]:
+def candle_provenance(
+    frames: Mapping[str, Any], known: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """Fingerprint (SHA-256 over each symbol's candles), sources, timeframe and range of
     ``{symbol: candles}``.
 
     The fingerprint of one symbol is :func:`vzb.engine.candles_fingerprint` of its
     candles, as a ``BacktestResult`` records it; several symbols hash theirs in order.
+    ``known``: fingerprints computed already, by symbol.
     """
     from vzb.engine.backtesting import candles_fingerprint
 
-    prints = {symbol: candles_fingerprint(frame) for symbol, frame in frames.items()}
+    known = known or {}
+    prints = {s: known.get(s) or candles_fingerprint(frame) for s, frame in frames.items()}
     if len(prints) == 1:
         fingerprint = next(iter(prints.values()))
     else:

@@ -58,32 +58,98 @@ def _parse(condition: str) -> tuple[str, str, Any]:
     return name, op, value
 
 
-def _flat(row: dict, everything: bool) -> dict:
-    """One catalog row as a table row: its parameters, options and stats as columns."""
-    params = row["params"] or (row.get("extra") or {}).get("best_params") or {}
-    stats = row["stats"] or {}
-    flat = {name: row.get(name) for name in _LEAD}
-    flat["symbols"] = ",".join(row["symbols"])
-    flat["tags"] = ",".join(row["tags"])
-    flat.update(params)
-    flat.update(row["options"] or {})
-    flat.update(stats if everything else {k: stats.get(k) for k in KEY_STATS})
-    flat.update({name: row.get(name) for name in _TAIL})
-    return flat
+_BASE = (*_LEAD, *_TAIL)
 
 
-def _matches(row: dict, conditions: list[tuple[str, str, Any]]) -> bool:
-    for name, op, value in conditions:
-        found = row.get(name)
+def _json_condition(name: str, where: tuple[str, Any], op: str, value: Any):
+    """An SQL condition on a stat, parameter or option inside the JSON columns, typed by
+    an ``example`` value of it; a sweep's parameters are those of its best set."""
+    import sqlalchemy as sa
+
+    from vzb.results.catalog import runs_table
+
+    section, example = where
+    r = runs_table.c
+
+    def typed(element):
+        if isinstance(example, bool):
+            return element.as_boolean()
+        if isinstance(example, int | float) and isinstance(value, float):
+            return element.as_float()
+        return element.as_string()
+
+    expression = typed(r[section][name])
+    if section == "params":
+        expression = sa.func.coalesce(expression, typed(r.extra[("best_params", name)]))
+    if isinstance(example, bool):
+        value = str(value).lower() in ("true", "1", "1.0")
+    elif not (isinstance(example, int | float) and isinstance(value, float)):
+        value = str(value) if not isinstance(value, float) else f"{value:g}"
+    return _OPS[op](expression, value)
+
+
+def _known_names(catalog) -> dict[str, tuple[str, Any]]:
+    """Stat, parameter and option names of the newest runs: name -> (section, example)."""
+    from vzb.results.catalog import runs_table
+
+    r = runs_table.c
+    known: dict[str, tuple[str, Any]] = {}
+    for row in catalog.query(limit=200, columns=[r.run_id, r.stats, r.params, r.options, r.extra]):
+        best = (row["extra"] or {}).get("best_params") or {}
+        for section, block in (("stats", row["stats"]), ("params", row["params"]),
+                               ("params", best), ("options", row["options"])):  # fmt: skip
+            for key, example in (block or {}).items():
+                if example is not None or key not in known:
+                    known[key] = (section, example)
+    return known
+
+
+def _later(table, name: str, op: str, value: Any):
+    """A condition on a run's own column (kind, symbols, duration...), in pandas."""
+    column = table[name]
+    if isinstance(value, float):
+        column = column.astype("float64")
+    else:
+        column = column.astype(str)
+    return table[_OPS[op](column, value).fillna(False).astype(bool)]
+
+
+def _decoder():
+    """``json.loads`` remembering what it decoded: runs share their options and often
+    their parameters, so a catalog holds few distinct texts in those columns."""
+    import json
+
+    seen: dict[str, dict] = {}
+
+    def decode(text: str | None) -> dict:
+        if not text or text == "null":
+            return {}
+        found = seen.get(text)
         if found is None:
-            return False
-        try:
-            if not _OPS[op](found, value):
-                return False
-        except TypeError:
-            if not _OPS[op](str(found), str(value)):
-                return False
-    return True
+            found = seen[text] = json.loads(text)
+        return found
+
+    return decode
+
+
+def _frame(rows: list[dict], stat_names: Sequence[str] | None):
+    import pandas as pd
+
+    decode = _decoder()
+    lead = pd.DataFrame({name: [row[name] for row in rows] for name in _LEAD})
+    lead["symbols"] = [",".join(row["symbols"]) for row in rows]
+    lead["tags"] = [",".join(row["tags"]) for row in rows]
+    params = pd.DataFrame.from_records(
+        [decode(row["params"]) or decode(row["best_params"]) for row in rows]
+    )
+    options = pd.DataFrame.from_records([decode(row["options"]) for row in rows])
+    if stat_names is None:
+        stats = pd.DataFrame.from_records([decode(row["stats"]) for row in rows])
+    else:
+        stats = pd.DataFrame({name: [row[name] for row in rows] for name in stat_names})
+    tail = pd.DataFrame({name: [row[name] for row in rows] for name in _TAIL})
+    table = pd.concat([lead, params, options, stats, tail], axis=1)
+    return table.loc[:, ~table.columns.duplicated()]
 
 
 def runs(
@@ -114,7 +180,8 @@ def runs(
         When the run finished (``"2026-11-30"``, ``"2026-11-30 08:00"``; UTC).
     where : str or list of str, optional
         Thresholds on any stat, parameter or option: ``"Sharpe Ratio > 1"``,
-        ``"fees >= 0.0025"``, ``"volume_window == 20"``; all must hold.
+        ``"fees >= 0.0025"``, ``"volume_window == 20"``; all must hold (evaluated by the
+        database). A run's own columns work too: ``"symbols == BTC_KRW"``.
     stats : {"key", "all"}
         :data:`KEY_STATS` as columns, or every stat.
     limit : int, optional
@@ -125,37 +192,60 @@ def runs(
 
     A sweep's row shows its best set (by Sharpe Ratio): that set's parameters and stats.
     """
-    import pandas as pd
+    import sqlalchemy as sa
+
+    from vzb.results.catalog import runs_table
 
     if stats not in ("key", "all"):
         raise ParameterError(f"stats={stats!r} must be 'key' or 'all'")
     conditions = [_parse(c) for c in ([where] if isinstance(where, str) else where or [])]
     sync(store, catalog_url=catalog_url)
     catalog = open_catalog(store, catalog_url)
+    r = runs_table.c
+    in_sql, later = [], []
+    known = _known_names(catalog) if conditions else {}
+    for name, op, value in conditions:
+        if name in _BASE:
+            later.append((name, op, value))
+        elif name in known:
+            in_sql.append(_json_condition(name, known[name], op, value))
+        elif known:
+            close = difflib.get_close_matches(name, sorted({*known, *_BASE}), n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ParameterError(f"where: no run has a stat, parameter or option {name!r}.{hint}")
+        else:
+            in_sql.append(sa.false())  # an empty catalog
+    stat_names = list(KEY_STATS) if stats == "key" else None
+    columns = [r[name] for name in _BASE if name != "tags"]
+    columns += [
+        sa.cast(r.params, sa.Text).label("params"),
+        sa.cast(r.options, sa.Text).label("options"),
+    ]
+    columns.append(r.extra["best_params"].as_string().label("best_params"))
+    if stat_names is None:
+        columns.append(sa.cast(r.stats, sa.Text).label("stats"))
+    else:
+        columns += [r.stats[name].as_float().label(name) for name in stat_names]
     found = catalog.query(
         kind=kind, strategy=strategy, symbol=symbol, timeframe=timeframe, tag=tag,
         since=_epoch("since", since), until=_epoch("until", until),
-        limit=None if conditions else limit,
+        limit=None if later else limit, conditions=in_sql, columns=columns,
     )  # fmt: skip
-    rows = [_flat(row, everything=True) for row in found]
-    if conditions:
-        known = set().union(*(r.keys() for r in rows)) if rows else set()
-        for name, _, _ in conditions:
-            if rows and name not in known:
-                close = difflib.get_close_matches(name, sorted(known), n=1)
-                hint = f" Did you mean {close[0]!r}?" if close else ""
-                raise ParameterError(
-                    f"where: no run has a stat, parameter or option {name!r}.{hint}"
-                )
-        rows = [row for row in rows if _matches(row, conditions)][:limit]
-    if stats == "key":
-        every = {k for row in found for k in (row["stats"] or {})} - set(KEY_STATS)
-        rows = [{k: v for k, v in row.items() if k not in every} for row in rows]
-    table = pd.DataFrame(rows)
-    if table.empty:
-        table = pd.DataFrame(columns=[*_LEAD, *_TAIL])
-    table["created_at"] = pd.to_datetime(table["created_at"].astype("float64"), unit="s", utc=True)
+    table = _frame(found, stat_names)
+    for name, op, value in later:
+        table = _later(table, name, op, value)
+    if limit is not None:
+        table = table.iloc[: int(limit)]
+    table = table.reset_index(drop=True)
+    table["created_at"] = _datetimes(table["created_at"])
     return table
+
+
+def _datetimes(values):
+    """Epoch seconds as UTC timestamps."""
+    import pandas as pd
+
+    return pd.to_datetime(values.astype("float64"), unit="s", utc=True)
 
 
 def _epoch(name: str, value: Any) -> float | None:

@@ -172,7 +172,11 @@ def describe(
         rec["strategy"], rec["strategy_ref"] = strat.name, strat.ref or None
     frames = _frames_of(candles, rec["symbols"])
     if frames:
-        data = candle_provenance(frames)
+        known = {}
+        if kind == "backtest":  # the result's own fingerprints: no second hash
+            parts = obj.per_symbol or {obj.symbols[0]: obj}
+            known = {s: p.fingerprint for s, p in parts.items() if p.candles is frames.get(s)}
+        data = candle_provenance(frames, known)
         rec["fingerprint"] = rec.get("fingerprint") or data["fingerprint"]
         rec["symbols"] = rec["symbols"] or list(frames)
         rec.update({k: data[k] for k in ("sources", "timeframe", "start_time", "end_time")})
