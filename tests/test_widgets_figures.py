@@ -67,9 +67,9 @@ def test_every_position_is_a_marker_with_its_details_on_hover(daily):
     template = entries.hovertemplate
     for piece in (
         "%{x|%Y-%m-%d %H:%M} at $ %{y:,.2f}",
-        "held %{customdata[2]:,} bars",
+        "bars held: %{customdata[2]:,}",
         "return %{customdata[0]:.2f}%",
-        "net PnL $ %{customdata[1]:,.2f}",
+        "net PnL %{customdata[1]:$,.2f}",
         "fees $ %{customdata[3]:,.2f}",
         "<extra>BTC_USD</extra>",
     ):

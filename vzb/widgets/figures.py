@@ -125,12 +125,15 @@ def position_markers(
         if "symbol" in positions and positions["symbol"].nunique() == 1
         else "position"
     )
-    outcome = f"return %{{customdata[0]:.2f}}% · net PnL {prefix}%{{customdata[1]:{money}}}"
+    # d3 writes a dollar loss "-$1,234.50" (its own "$" format); other signs go before
+    # the number: "₩ -1,234"
+    net = "%{customdata[1]:$,.2f}" if prefix == "$ " else f"{prefix}%{{customdata[1]:{money}}}"
+    outcome = f"return %{{customdata[0]:.2f}}% · net PnL {net}"
     paid = bool(np.any(fees))  # fees shown only when some were paid
     fee_text = f" · fees {prefix}%{{customdata[3]:{money}}}" if paid else ""
     entry_template = (
         f"<b>entry</b> %{{x|%Y-%m-%d %H:%M}} at {prefix}%{{y:{money}}}<br>"
-        f"held %{{customdata[2]:,}} bars, exit{reason}<br>"
+        f"bars held: %{{customdata[2]:,}}, exit{reason}<br>"
         f"{outcome}{fee_text}<extra>{symbol}</extra>"
     )
     exit_template = (
@@ -173,6 +176,18 @@ def _log_wanted(values: np.ndarray, log: bool | None) -> bool:
         return bool(log)
     finite = values[np.isfinite(values) & (values > 0)]
     return len(finite) > 1 and finite.max() / finite.min() > 10
+
+
+def _scale(values: np.ndarray, log: bool, most: int) -> dict[str, Any]:
+    """A linear axis, or a log one labelled in 1-2-5 steps: once a tick format is set,
+    plotly labels every digit of a decade (overlapping) unless there are few enough
+    ticks per decade (``nticks``, at most ``most`` for the panel's height: past that
+    whole decades); zoomed within a decade it steps linearly."""
+    if not log:
+        return {"type": "linear"}
+    finite = values[np.isfinite(values) & (values > 0)]
+    decades = float(np.log10(finite.max() / finite.min())) if len(finite) > 1 else 1.0
+    return {"type": "log", "nticks": min(most, max(3, int(decades / 0.32)))}
 
 
 def _line(
@@ -318,7 +333,7 @@ def backtest_plotly(
         close = candles["close"].to_numpy(dtype=float)
         figure.update_yaxes(
             title_text="price",
-            type="log" if _log_wanted(close, log) else "linear",
+            **_scale(close, _log_wanted(close, log), 8),
             **axis_money(currency, float(np.nanmax(close))),
             row=1,
             col=1,
@@ -331,7 +346,7 @@ def backtest_plotly(
     )
     figure.update_yaxes(
         title_text="equity",
-        type="log" if _log_wanted(values.to_numpy(), log) else "linear",
+        **_scale(values.to_numpy(), _log_wanted(values.to_numpy(), log), 4),
         **axis_money(currency, float(np.nanmax(np.abs(values.to_numpy())))),
         row=rows - 1,
         col=1,
@@ -373,7 +388,7 @@ def backtest_plotly(
         template=TEMPLATE,
         title={"text": title, "x": 0.01, "font": {"size": 14}} if title else None,
         height=height or (720 if with_price else 460),
-        margin={"l": 70, "r": 20, "t": 60 if title else 30, "b": 40},
+        margin={"l": 90, "r": 20, "t": 60 if title else 30, "b": 40},
         legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1.0, "xanchor": "right"},
         hovermode="closest",
         dragmode="zoom",
