@@ -24,6 +24,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from vzb.widgets.formatting import format_parameter, format_stat, format_value
+
 __all__ = [
     "backtest_figure",
     "figure_png",
@@ -147,7 +149,11 @@ def backtest_figure(
 
 
 def heatmap_figure(
-    grid: pd.DataFrame, *, title: str | None = None, annotate: bool | None = None
+    grid: pd.DataFrame,
+    *,
+    title: str | None = None,
+    annotate: bool | None = None,
+    stat: str | None = None,
 ) -> Figure:
     """A heatmap of a 2-D table: rows on the y axis, columns on the x axis.
 
@@ -159,6 +165,9 @@ def heatmap_figure(
         Title, e.g. the stat's name.
     annotate : bool, optional
         Write each value in its cell (default: when the grid has at most 150 cells).
+    stat : str, optional
+        The stat the cells hold: labels the colour bar and formats the cell values
+        (:func:`vzb.widgets.formatting.format_stat`).
 
     Returns
     -------
@@ -173,20 +182,23 @@ def heatmap_figure(
     axes = figure.subplots()
     masked = np.ma.masked_invalid(values)
     image = axes.imshow(masked, aspect="auto", origin="lower", cmap="RdYlGn")
-    axes.set_xticks(range(n_cols), [f"{v:g}" if isinstance(v, float) else v for v in grid.columns])
-    axes.set_yticks(range(n_rows), [f"{v:g}" if isinstance(v, float) else v for v in grid.index])
+    axes.set_xticks(range(n_cols), [format_parameter(v) for v in grid.columns], fontsize=9)
+    axes.set_yticks(range(n_rows), [format_parameter(v) for v in grid.index], fontsize=9)
     axes.set_xlabel(str(grid.columns.name or ""))
     axes.set_ylabel(str(grid.index.name or ""))
     if title:
         axes.set_title(title, fontsize=10)
-    figure.colorbar(image, ax=axes)
+    bar = figure.colorbar(image, ax=axes)
+    if stat:
+        bar.set_label(stat, fontsize=9)
     if annotate is None:
         annotate = values.size <= 150
     if annotate:
         for i in range(n_rows):
             for j in range(n_cols):
                 if np.isfinite(values[i, j]):
-                    axes.text(j, i, f"{values[i, j]:.3g}", ha="center", va="center", fontsize=7)
+                    text = format_stat(stat, values[i, j]) if stat else format_value(values[i, j])
+                    axes.text(j, i, text, ha="center", va="center", fontsize=9)
     return figure
 
 

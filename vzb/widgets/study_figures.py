@@ -75,7 +75,11 @@ def heatmap_plotly(
             texttemplate="%{text}",
             textfont=_FONT,
             hovertemplate=f"{x_name}=%{{x}}<br>{y_name}=%{{y}}<br>{stat}: %{{text}}<extra></extra>",
-            colorbar={"title": {"text": stat, "side": "right"}, "tickfont": _FONT},
+            colorbar={
+                "title": {"text": stat, "side": "right"},
+                "tickfont": _FONT,
+                "tickformat": ",.4~r",  # 7,000: separators, never 7e+3
+            },
             xgap=1,
             ygap=1,
             **_colours(values, stat),
@@ -88,7 +92,7 @@ def heatmap_plotly(
         title={"text": title, "x": 0.01} if title else None,
         width=min(260 + 70 * len(xs), 1100),
         height=min(170 + 34 * len(ys), 720),
-        margin={"l": 70, "r": 20, "t": 50 if title else 20, "b": 50},
+        margin={"l": 70, "r": 20, "t": 70 if title else 20, "b": 50},
     )
     return figure
 
@@ -118,7 +122,7 @@ def bars_plotly(
         )
     )
     figure.update_xaxes(title_text=name, type="category", tickfont=_FONT)
-    figure.update_yaxes(title_text=stat, tickfont=_FONT, separatethousands=True)
+    figure.update_yaxes(title_text=stat, tickfont=_FONT, tickformat=",.4~r")
     figure.update_layout(
         template=TEMPLATE,
         title={"text": title, "x": 0.01} if title else None,

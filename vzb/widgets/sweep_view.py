@@ -231,11 +231,11 @@ def sweep_heatmap(
         grid = heatmap_table(table, x, y, stat, agg=agg)
         if grid.shape[0] > 1 and grid.shape[1] > 1:
             if backend == "matplotlib":
-                return heatmap_figure(grid, title=title)
+                return heatmap_figure(grid, title=title, stat=stat)
             return heatmap_plotly(grid, stat, title=title, currency=_currency(table))
         bars = grid.iloc[0] if grid.shape[0] == 1 else grid.iloc[:, 0]
     if backend == "matplotlib":
-        return heatmap_figure(bars.to_frame(stat).T, title=title)
+        return heatmap_figure(bars.to_frame(stat).T, title=title, stat=stat)
     return bars_plotly(bars, stat, title=title, currency=_currency(table))
 
 
