@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+import pandas as pd
 import pytest
 from jobs_helpers import run_and_kill_owner
 
@@ -43,6 +44,11 @@ def test_the_replaced_services_request_runs_on_downloaded_candles(server, runner
         "volume_zone_breakout", PARAMS, ["BTC_KRW", "ETH_KRW"], start="2024-01-01",
         end="2024-12-31", data_dir=str(data), after=download,
     )  # fmt: skip
+    grid = {"volume_window": [5, 10], "top_percentile": [0.2]}
+    sweep = runner.submit_sweep(
+        "volume_zone_breakout", grid, ["BTC_KRW", "ETH_KRW"], start="2024-01-01",
+        end="2024-12-31", data_dir=str(data), after=download,
+    )  # fmt: skip
     assert "download BTC_KRW, ETH_KRW 1d from upbit" in repr(JobPanel(runner, autostart=False))
     summaries = download.result(timeout=120)
     assert [s["symbol"] for s in summaries] == ["BTC_KRW", "ETH_KRW"]
@@ -56,8 +62,12 @@ def test_the_replaced_services_request_runs_on_downloaded_candles(server, runner
     direct = vzb.backtest(candles, "volume_zone_breakout", PARAMS)
     assert result.stats.equals(direct.stats)
     assert result.total_signals == direct.total_signals > 0
+    pd.testing.assert_frame_equal(
+        sweep.result(timeout=120), vzb.sweep(candles, "volume_zone_breakout", grid)
+    )
     # started only once the download was in
-    assert runner.status(backtest.task_id)["started_at"] >= record["finished_at"]
+    for waited in (backtest, sweep):
+        assert runner.status(waited.task_id)["started_at"] >= record["finished_at"]
 
 
 def test_a_backtest_waiting_for_a_failed_download_fails_and_says_why(server, runner, tmp_path):

@@ -76,6 +76,7 @@ class Submitting:
         timeframe: str = "1d",
         chunk_size: int | None = None,
         data_dir: str | None = None,
+        after: Any = None,
         **options,
     ) -> Task:
         """Submit a sweep of ``strategy`` over a parameter ``grid``; returns a queued Task.
@@ -84,13 +85,17 @@ class Submitting:
         ``seed``). Parameter sets are split into units of ``chunk_size`` sets (default:
         units that shrink as the sweep goes on, see :mod:`vzb.jobs.planning`); the result
         is the stats table, one row per parameter set and symbol, as
-        :func:`vzb.engine.sweep_stats` gives it.
+        :func:`vzb.engine.sweep_stats` gives it. ``after``: tasks to wait for, as in
+        :meth:`submit`.
         """
         spec, sets = sweep_spec(
             strategy, grid, symbols, n_iter=n_iter, seed=seed, start=start, end=end,
             timeframe=timeframe, chunk_size=chunk_size, workers=self.max_workers,
             data_dir=data_dir, options=options, index_cache=self._candle_index,
+            check_candles=after is None,
         )  # fmt: skip
+        if after is not None:
+            spec["after"] = task_ids(after)
         return self._submit("sweep", spec, sets=sets)
 
     def submit_walk_forward(
