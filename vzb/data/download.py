@@ -34,7 +34,6 @@ from vzb.data.gaps import merge_ranges, missing_ranges
 from vzb.data.resample import resample_candles
 from vzb.data.sources import data_directory
 from vzb.data.stored import file_lock, read_stored, write_stored
-from vzb.data.symbols import normalize_symbol
 from vzb.data.timeframes import TIMEFRAMES, check_timeframe, timeframe_seconds
 from vzb.data.times import utc_timestamp
 from vzb.data.validate import validate_candles
@@ -189,7 +188,7 @@ def download_candles(
     report = _TextProgress() if progress is True else (progress or None)
     client = exchange_client(exchange, api_url or os.environ.get(API_URL_ENV) or None)
     try:
-        symbol = normalize_symbol(symbol, quote_first=True if "-" in symbol else None)
+        symbol = client.resolve(symbol)
         market = client.market_id(symbol)
         fetched_tf = fetch_timeframe(client, timeframe)
         lo, hi = download_range(start, end, fetched_tf)

@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import numpy as np
 import pandas as pd
 
-from vzb.data.symbols import normalize_symbol
+from vzb.data.symbols import normalize_symbol, symbol_candidates
 from vzb.data.timeframes import check_timeframe, timeframe_seconds
 from vzb.errors import ParameterError, UnknownSymbolError, VzbError
 
@@ -90,18 +90,20 @@ class _Client:
             self._markets = self._load_markets()
         return sorted(self._markets)
 
-    def market_id(self, symbol: str) -> str:
-        """The exchange's id of ``symbol`` (``BTC_KRW`` -> ``KRW-BTC`` on Upbit).
+    def resolve(self, symbol: str) -> str:
+        """``symbol`` as ``BASE_QUOTE``, in the reading the exchange lists (a dashed
+        ``KRW-BTC`` or ``BTC-USD`` is tried both ways).
 
         Raises
         ------
         UnknownSymbolError
             The exchange lists no such market; the message names close matches.
         """
-        wanted = normalize_symbol(symbol, quote_first=True) if "-" in symbol else None
-        wanted = wanted or normalize_symbol(symbol)
+        candidates = symbol_candidates(symbol)
         self.markets()
-        if wanted not in self._markets:
+        listed = next((c for c in candidates if c in self._markets), None)
+        if listed is None:
+            wanted = candidates[0]
             close = difflib.get_close_matches(wanted, list(self._markets), n=5, cutoff=0.6)
             hint = f" Close matches: {', '.join(close)}." if close else ""
             raise UnknownSymbolError(
@@ -109,7 +111,12 @@ class _Client:
                 f"It lists {len(self._markets):,} markets: see exchange_client"
                 f"({self.name!r}).markets()."
             )
-        return self._markets[wanted]
+        return listed
+
+    def market_id(self, symbol: str) -> str:
+        """The exchange's id of ``symbol`` (``BTC_KRW`` -> ``KRW-BTC`` on Upbit); raises
+        as :meth:`resolve`."""
+        return self._markets[self.resolve(symbol)]
 
     def native(self, timeframe: str) -> bool:
         """True when the exchange serves ``timeframe`` itself."""
