@@ -116,7 +116,8 @@ class _Client:
     def market_id(self, symbol: str) -> str:
         """The exchange's id of ``symbol`` (``BTC_KRW`` -> ``KRW-BTC`` on Upbit); raises
         as :meth:`resolve`."""
-        return self._markets[self.resolve(symbol)]
+        listed = self.resolve(symbol)  # loads the market list first
+        return self._markets[listed]
 
     def native(self, timeframe: str) -> bool:
         """True when the exchange serves ``timeframe`` itself."""
