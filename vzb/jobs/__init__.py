@@ -6,7 +6,9 @@ API), :mod:`~vzb.jobs.requests` (checking a submit), :mod:`~vzb.jobs.planning` (
 supervising them), :mod:`~vzb.jobs.executors` (where units run), :mod:`~vzb.jobs.worker`
 (running one unit), :mod:`~vzb.jobs.units` (the built-in unit functions),
 :mod:`~vzb.jobs.combining` (units -> the result), :mod:`~vzb.jobs.store` and
-:mod:`~vzb.jobs.record` (task records on disk), :mod:`~vzb.jobs.task` (a task handle).
+:mod:`~vzb.jobs.record` (task records on disk), :mod:`~vzb.jobs.task` (a task handle),
+:mod:`~vzb.jobs.downloads` (candle downloads as tasks) and :mod:`~vzb.jobs.dependencies`
+(tasks that wait for others: ``submit(..., after=download)``).
 
 >>> import tempfile
 >>> from vzb.jobs import JobRunner
