@@ -51,7 +51,7 @@ def test_ticked_rows_are_compared_with_differences_highlighted(recorded):
     view.select([ids["cheap"], ids["eth"]])
     comparison = view.compare()
     page = view.comparison.outputs[0]["data"]["text/html"]
-    highlighted = re.findall(r"<tr class='vzb-differs'[^>]*><td>([^<]+)</td>", page)
+    highlighted = re.findall(r"<tr class='vzb-differs'[^>]*><td[^>]*>([^<]+)</td>", page)
     assert "volume_window" in highlighted and "fees" in highlighted and "symbols" in highlighted
     assert "fill" not in highlighted and "cash" not in highlighted  # same in both
     assert "application/vnd.plotly.v1+json" in view.comparison.outputs[1]["data"]

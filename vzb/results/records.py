@@ -264,7 +264,8 @@ def record(
         The store (default ``$VZB_HOME`` or ``./.vzb``): artifacts go to its
         ``results/<run_id>/``, the catalog is its SQLite file unless configured.
 
-    Recording the same result again changes nothing. When the catalog or the artifact
+    Recording the same result again stores nothing new but adds its tags (and replaces
+    its note, when given). When the catalog or the artifact
     store is unreachable the record waits in the store (a warning says so) and is written
     by ``vzb store sync``, a runner, or the next ``vzb.runs()``.
     """

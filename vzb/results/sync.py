@@ -122,7 +122,10 @@ def sync(
                     error = _why("artifact store", exc)
                     break
                 try:
-                    catalog.insert(complete(record))
+                    if not catalog.insert(complete(record)) and (
+                        record.get("tags") or record.get("note")
+                    ):
+                        catalog.tag(run_id, record.get("tags") or (), record.get("note"))
                 except Exception as exc:
                     error = _why("catalog", exc)
                     break

@@ -21,7 +21,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from vzb.widgets.display import TABLE_STYLE, Report
+from vzb.widgets.display import Report
 from vzb.widgets.formatting import format_parameter, format_stat, format_timestamp, format_value
 
 __all__ = ["compare_view", "comparison_figure", "comparison_text", "render_comparison_html"]
@@ -29,6 +29,8 @@ __all__ = ["compare_view", "comparison_figure", "comparison_text", "render_compa
 #: how many points each equity curve keeps on the chart
 MAX_POINTS = 2000
 _DIFFERS = "background:rgba(255,193,7,0.28)"
+#: inline cell styles (JupyterLab's sanitizer keeps inline styles, not <style> blocks)
+_CELL = "padding:2px 8px;white-space:nowrap;border:none;text-align:"
 
 
 def _text(section: str, name: str, value: Any) -> str:
@@ -66,22 +68,25 @@ def render_comparison_html(comparison) -> str:
     """The comparison as an HTML table: one column per run, sections as headings, the
     rows where the runs differ highlighted (class ``vzb-differs``)."""
     ids = [html.escape(str(c)[:12]) for c in comparison.table.columns]
-    head = "".join(f"<th>{i}</th>" for i in ids)
+    left, right = _CELL + "left", _CELL + "right"
+    head = "".join(f"<th style='{right};border-bottom:1px solid #999'>{i}</th>" for i in ids)
     body, last = [], None
-    for section, name, differs, texts in _cells(comparison):
+    cells = _cells(comparison)
+    for section, name, differs, texts in cells:
         if section != last:
-            body.append(f"<tr><th colspan='{len(ids) + 1}' style='text-align:left;"
-                        f"padding-top:6px'>{html.escape(section)}</th></tr>")  # fmt: skip
+            body.append(f"<tr><th colspan='{len(ids) + 1}' style='{left};padding-top:8px'>"
+                        f"{html.escape(section)}</th></tr>")  # fmt: skip
             last = section
         style = f" class='vzb-differs' style='{_DIFFERS}'" if differs else ""
-        cells = "".join(f"<td>{html.escape(t)}</td>" for t in texts)
-        body.append(f"<tr{style}><td>{html.escape(name)}</td>{cells}</tr>")
-    count = int(sum(d for _, _, d, _ in _cells(comparison)))
+        values = "".join(f"<td style='{right}'>{html.escape(t)}</td>" for t in texts)
+        body.append(f"<tr{style}><td style='{left}'>{html.escape(name)}</td>{values}</tr>")
+    count = sum(differs for _, _, differs, _ in cells)
     title = f"{len(ids)} runs compared: {count} rows differ (highlighted)"
     return (
-        f"<div class='vzb-styled vzb-compare'>{TABLE_STYLE}<h4 style='margin:4px 0'>"
-        f"{html.escape(title)}</h4><table class='vzb-table'><thead><tr><th></th>{head}"
-        f"</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+        f"<div class='vzb-styled vzb-compare' style='overflow-x:auto'><h4 style='margin:4px 0'>"
+        f"{html.escape(title)}</h4><table class='vzb-table' style='border-collapse:collapse;"
+        f"font-size:12px'><thead><tr><th style='{left}'></th>{head}</tr></thead><tbody>"
+        f"{''.join(body)}</tbody></table></div>"
     )
 
 
