@@ -11,6 +11,8 @@ which and why. The dispatcher asks :class:`Dependencies` before it claims a task
 >>> second = store.create("units", {"after": [first]}, units_total=1, owner="me").task_id
 >>> Dependencies(store).state(second)
 'wait'
+>>> store.get(second).message == f"waiting for task {first}"
+True
 >>> _ = store.request_cancel(first)
 >>> Dependencies(store).state(second)  # doctest: +ELLIPSIS
 'it waited for task ... which was cancelled: ...'
@@ -52,6 +54,7 @@ class Dependencies:
     def __init__(self, store: TaskStore):
         self.store = store
         self._after: dict[str, tuple[str, ...]] = {}
+        self._told: dict[str, str] = {}  # task id -> the task its message says it waits for
 
     def state(self, task_id: str) -> str | None:
         """None: free to start; ``"wait"``: a task it waits for is unfinished; else why
@@ -65,6 +68,10 @@ class Dependencies:
             except TaskNotFound:
                 return f"it waited for task {other}, which is not in the store"
             if record.status not in TERMINAL_STATES:
+                if self._told.get(task_id) != other:  # the panel shows what it waits for
+                    self._told[task_id] = other
+                    note = f"waiting for task {other}"
+                    self.store.update(task_id, {"status": "queued"}, message=note)
                 return "wait"
             if record.status != "completed":
                 return f"it waited for task {other}, which was {record.status}: {record.message}"
