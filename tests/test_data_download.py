@@ -77,10 +77,12 @@ def test_an_update_asks_only_for_the_new_pages(server, history, tmp_path):
     vzb.download_candles("BTC_KRW", "1h", start="2024-06-01", end="2024-10-31", **kwargs)
     first = len(server.requests)
     server.publish_until(END)
+    server.fail("429")  # the exchange is busy at first: waited out
     candles = vzb.download_candles("BTC_KRW", "1h", start="2024-06-01", end="2024-12-31", **kwargs)
     expected = history[("BTC_KRW", "1h")]
     new = expected[expected.index >= "2024-11-01"]
-    assert len(server.requests) - first == -(-len(new) // 200)  # full pages but the last
+    statuses = [r["status"] for r in server.requests[first:]]
+    assert statuses[0] == 429 and statuses[1:] == [200] * -(-len(new) // 200)  # new pages only
     assert all(r["to"] > "2024-11-01" for r in server.requests[first:])
     stored, _ = read_stored(tmp_path / "BTC_KRW_1h.parquet")
     pd.testing.assert_frame_equal(
