@@ -94,7 +94,7 @@ def test_an_update_asks_only_for_the_new_pages(server, history, tmp_path):
     before = len(server.requests)
     vzb.download_candles("BTC_KRW", "1h", start="2024-05-01", end="2024-12-31", **kwargs)
     asked = server.requests[before:]
-    assert asked and all(r["to"] <= "2024-06-01T00:00:00" for r in asked)
+    assert asked and all(r["to"] <= "2024-06-01 00:00:00" for r in asked)
 
 
 def test_a_429_is_waited_out_and_a_dropped_connection_retried(server, history, tmp_path):
@@ -160,7 +160,7 @@ def test_bithumb_reads_an_offset_less_to_as_kst_and_the_client_writes_it_so(hist
             api_url=bithumb.url, data_dir=tmp_path, progress=False,
         )  # fmt: skip
         sent = bithumb.requests[1]["to"]  # the first page of the download
-    assert sent == "2025-01-01T09:00:00"  # 2025-01-01 00:00 UTC written in KST
+    assert sent == "2025-01-01 09:00:00"  # 2025-01-01 00:00 UTC written in KST
     stored, meta = read_stored(tmp_path / "ETH_KRW_1d.parquet")
     assert meta["exchange"] == "bithumb"
     pd.testing.assert_frame_equal(
@@ -208,7 +208,7 @@ def test_a_hole_no_download_asked_for_is_told_apart_from_quiet_bars(server, hist
     # the next download fetches just the hole
     before = len(server.requests)
     vzb.download_candles("ETH_KRW", "1d", start="2024-01-01", end="2024-12-31", **kwargs)
-    assert [r["to"] for r in server.requests[before:]] == ["2024-06-01T00:00:00"]
+    assert [r["to"] for r in server.requests[before:]] == ["2024-06-01 00:00:00"]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert vzb.load_candles("ETH_KRW", "1d", data_dir=tmp_path).attrs["unfetched_bars"] == 0

@@ -3,8 +3,9 @@ exchange ccxt knows, within the exchanges' rate limits.
 
 :func:`exchange_client` picks one by name: ``"upbit"`` and ``"bithumb"`` talk to the v1
 candle endpoints (``to`` pages back through history, 200 candles a page, an offset-less
-``to`` written in UTC for Upbit and KST for Bithumb); any other name, or ``"ccxt:upbit"``,
-goes through ccxt's ``fetch_ohlcv`` (``since`` pages forward, ccxt's own rate limiter on).
+``to`` written ``YYYY-MM-DD HH:MM:SS`` in UTC for Upbit and in KST for Bithumb); any
+other name, or ``"ccxt:upbit"``, goes through ccxt's ``fetch_ohlcv`` (``since`` pages
+forward, ccxt's own rate limiter on).
 
 Each client's :meth:`pages` yields ``(candles, covered_from, covered_to)``: the candles of
 one page (with ``quote_volume``, NaN where the exchange does not give it) and the time
@@ -207,7 +208,7 @@ class V1Client(_Client):
     def page_before(self, symbol: str, timeframe: str, to: int, count: int = PAGE_SIZE):
         """The ``count`` candles before ``to`` (epoch seconds), as candles oldest first."""
         # an offset-less time in the exchange's own zone: UTC on Upbit, KST on Bithumb
-        to_text = datetime.fromtimestamp(to, self.zone).strftime("%Y-%m-%dT%H:%M:%S")
+        to_text = datetime.fromtimestamp(to, self.zone).strftime("%Y-%m-%d %H:%M:%S")
         params = {"market": self.market_id(symbol), "count": count, "to": to_text}
         key = (V1_PATHS[timeframe], params["market"], to_text, count)
         if key in self.asked:
