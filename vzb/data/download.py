@@ -33,7 +33,8 @@ from vzb.data.exchange_clients import exchange_client
 from vzb.data.gaps import merge_ranges, missing_ranges
 from vzb.data.resample import resample_candles
 from vzb.data.sources import data_directory
-from vzb.data.stored import file_lock, read_stored, write_stored
+from vzb.data.stored import file_lock, read_meta, read_stored, write_stored
+from vzb.data.symbols import symbol_candidates
 from vzb.data.timeframes import TIMEFRAMES, check_timeframe, timeframe_seconds
 from vzb.data.times import utc_timestamp
 from vzb.data.validate import validate_candles
@@ -115,6 +116,16 @@ def _describe(symbol: str, first, last, count: int) -> str:
     return f"{symbol}: {first:{fmt}} … {last:{fmt}}, {count:,} candles"
 
 
+def _stored_market(directory: Path, symbol: str, timeframe: str, exchange: str):
+    """``(symbol, market id)`` from a file this exchange's downloads wrote, else None: an
+    update then asks the exchange for candles only, not for its market list."""
+    for candidate in symbol_candidates(symbol):
+        meta = read_meta(directory / f"{candidate}_{timeframe}.parquet")
+        if meta.get("exchange") == exchange and meta.get("market"):
+            return candidate, meta["market"]
+    return None
+
+
 def _built_from(report: Callable, timeframe: str, fetched: str) -> Callable:
     def said(fraction: float, message: str) -> None:
         report(fraction, f"{message} ({fetched}; {timeframe} is built from it)")
@@ -188,9 +199,9 @@ def download_candles(
     report = _TextProgress() if progress is True else (progress or None)
     client = exchange_client(exchange, api_url or os.environ.get(API_URL_ENV) or None)
     try:
-        symbol = client.resolve(symbol)
-        market = client.market_id(symbol)
         fetched_tf = fetch_timeframe(client, timeframe)
+        known = _stored_market(directory, symbol, fetched_tf, client.name)
+        symbol, market = known or (client.resolve(symbol), client.market_id(symbol))
         lo, hi = download_range(start, end, fetched_tf)
         path = directory / f"{symbol}_{fetched_tf}.parquet"
         if report is not None and fetched_tf != timeframe:
@@ -253,7 +264,7 @@ def _fill_file(client, path: Path, symbol, market, timeframe, lo, hi, report):
 
     try:
         for a, b in reversed(missing):  # newest first: a stopped update still has the news
-            for page, covered_lo, covered_hi in client.pages(symbol, timeframe, a, b):
+            for page, covered_lo, covered_hi in client.pages(market, timeframe, a, b):
                 requests += 1
                 if len(page):
                     pages.append(page)

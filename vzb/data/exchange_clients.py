@@ -142,13 +142,13 @@ class V1Client(_Client):
         self.url = (api_url or OFFICIAL_URLS[name]).rstrip("/")
         self.sleep = sleep
         self.zone = _ZONES[name]
-        self.http = httpx.Client(base_url=self.url, timeout=30.0,
-                                 headers={"Accept": "application/json"})  # fmt: skip
+        self.http: httpx.Client | None = None  # made at the first request (TLS setup)
         self.asked: set[tuple] = set()  # pages answered in this run: never asked twice
         self.remaining: int | None = None  # the last Remaining-Req 'sec' figure
 
     def close(self) -> None:
-        self.http.close()
+        if self.http is not None:
+            self.http.close()
 
     def native(self, timeframe: str) -> bool:
         return check_timeframe(timeframe) in V1_PATHS
@@ -166,6 +166,9 @@ class V1Client(_Client):
             if self.remaining is not None and self.remaining <= 0:
                 self.sleep(1.0)  # this second's requests are used up
                 self.remaining = None
+            if self.http is None:
+                self.http = httpx.Client(base_url=self.url, timeout=30.0,
+                                         headers={"Accept": "application/json"})  # fmt: skip
             try:
                 response = self.http.get(path, params=params)
             except httpx.TransportError as exc:  # dropped connection, timeout, refused
@@ -205,11 +208,12 @@ class V1Client(_Client):
             f"{RETRIES} tries; wait a minute and try again (what was fetched is kept)."
         )
 
-    def page_before(self, symbol: str, timeframe: str, to: int, count: int = PAGE_SIZE):
-        """The ``count`` candles before ``to`` (epoch seconds), as candles oldest first."""
+    def page_before(self, market: str, timeframe: str, to: int, count: int = PAGE_SIZE):
+        """The ``count`` candles of ``market`` (the exchange's id, :meth:`market_id`) before
+        ``to`` (epoch seconds), as candles oldest first."""
         # an offset-less time in the exchange's own zone: UTC on Upbit, KST on Bithumb
         to_text = datetime.fromtimestamp(to, self.zone).strftime("%Y-%m-%d %H:%M:%S")
-        params = {"market": self.market_id(symbol), "count": count, "to": to_text}
+        params = {"market": market, "count": count, "to": to_text}
         key = (V1_PATHS[timeframe], params["market"], to_text, count)
         if key in self.asked:
             raise RuntimeError(f"page {key} asked twice in one run")  # a vzb bug
@@ -223,11 +227,12 @@ class V1Client(_Client):
         data = {k: np.array([r[v] for r in rows], dtype=np.float64) for k, v in fields.items()}
         return pd.DataFrame(data, index=index.rename("timestamp")).sort_index()
 
-    def pages(self, symbol: str, timeframe: str, lo: int, hi: int) -> Iterator[tuple]:
-        """Pages back from ``hi`` to ``lo`` (epoch seconds): ``(candles, from, to)``."""
+    def pages(self, market: str, timeframe: str, lo: int, hi: int) -> Iterator[tuple]:
+        """Pages of ``market`` (the exchange's id) back from ``hi`` to ``lo`` (epoch
+        seconds): ``(candles, from, to)``."""
         to = hi
         while to > lo:
-            page = self.page_before(symbol, timeframe, to)
+            page = self.page_before(market, timeframe, to)
             if len(page) < PAGE_SIZE:  # the market's first candle is on this page
                 yield page[page.index >= _ts(lo)], lo, to
                 return
@@ -289,10 +294,10 @@ class CcxtClient(_Client):
                 raise ExchangeError(f"{self.name}: {type(exc).__name__}: {exc}") from exc
         raise AssertionError("unreachable")
 
-    def pages(self, symbol: str, timeframe: str, lo: int, hi: int) -> Iterator[tuple]:
-        """Pages forward from ``lo`` to ``hi`` (epoch seconds): ``(candles, from, to)``."""
+    def pages(self, market: str, timeframe: str, lo: int, hi: int) -> Iterator[tuple]:
+        """Pages of ``market`` (ccxt's symbol) forward from ``lo`` to ``hi`` (epoch
+        seconds): ``(candles, from, to)``."""
         step = timeframe_seconds(timeframe)
-        market = self.market_id(symbol)
         since = lo
         while since < hi:
             rows = self._call(self.exchange.fetch_ohlcv, market, timeframe, since * 1000, PAGE_SIZE)
