@@ -33,6 +33,7 @@ __all__ = [
     "key_value_html",
     "overfitting_rows",
     "rows_text",
+    "styled_table",
     "table_html",
     "verdict_html",
 ]
@@ -105,27 +106,51 @@ def key_value_html(rows: Iterable[tuple[str, str]], title: str, css: str) -> str
     )
 
 
-#: the look of every table in the views: full width allowed, cells on one line, zebra rows
-TABLE_STYLE = (
-    "<style>.vzb-styled table{border-collapse:collapse;font-size:12px}"
-    ".vzb-styled th,.vzb-styled td{white-space:nowrap;padding:2px 8px;text-align:right}"
-    ".vzb-styled th:first-child,.vzb-styled td:first-child{text-align:left}"
-    ".vzb-styled thead th{border-bottom:1px solid #999}"
-    ".vzb-styled tbody tr:nth-child(even){background:rgba(127,127,127,0.07)}</style>"
-)
+_CELL = "padding:2px 5px;white-space:nowrap;text-align:{align};border:none"
+
+
+def styled_table(frame: Any, *, index: bool = False, width: str = "auto") -> str:
+    """A frame of text cells as an HTML table styled inline (JupyterLab's own table
+    styles, e.g. its fixed layout, lose to inline ones): cells on one line with room
+    between them, numbers right-aligned, the first column left, zebra rows.
+
+    >>> import pandas as pd
+    >>> styled_table(pd.DataFrame({"a": ["x"], "n": ["1"]})).count("<td")
+    2
+    """
+    shown = frame.reset_index() if index else frame
+    columns = [str(name) for name in shown.columns]
+
+    def cell(tag: str, text: Any, column: int, extra: str = "") -> str:
+        align = "left" if column == 0 else "right"
+        style = _CELL.format(align=align) + extra
+        return f"<{tag} style='{style}'>{html.escape(str(text))}</{tag}>"
+
+    head = "".join(
+        cell("th", name, i, ";border-bottom:1px solid #999") for i, name in enumerate(columns)
+    )
+    rows = []
+    for number, values in enumerate(shown.itertuples(index=False)):
+        shade = "background:rgba(127,127,127,0.07)" if number % 2 else ""
+        cells = "".join(cell("td", value, i) for i, value in enumerate(values))
+        rows.append(f"<tr style='{shade}'>{cells}</tr>")
+    return (
+        "<table class='vzb-table' style='border-collapse:collapse;table-layout:auto;"
+        f"font-size:12px;width:{width}'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
 
 
 def table_html(frame: Any, css: str, *, title: str = "", index: bool = False) -> str:
-    """A frame of text cells as a styled table (:data:`TABLE_STYLE`) in a
-    ``<div class='vzb-styled {css}'>``, under an optional ``<h4>`` title.
+    """A frame of text cells as a :func:`styled_table` in a ``<div class='vzb-styled
+    {css}'>``, under an optional ``<h4>`` title.
 
     >>> import pandas as pd
-    >>> table_html(pd.DataFrame({"a": ["1"]}), "vzb-best", title="Best")[:41]
-    "<div class='vzb-styled vzb-best'><style>."
+    >>> table_html(pd.DataFrame({"a": ["1"]}), "vzb-best", title="Best").split(" style")[0]
+    "<div class='vzb-styled vzb-best'"
     """
     heading = f"<h4 style='margin:4px 0'>{html.escape(title)}</h4>" if title else ""
-    body = frame.to_html(classes="vzb-table", border=0, index=index, escape=True)
-    return f"<div class='vzb-styled {css}'>{TABLE_STYLE}{heading}{body}</div>"
+    body = styled_table(frame, index=index)
+    return f"<div class='vzb-styled {css}' style='overflow-x:auto'>{heading}{body}</div>"
 
 
 def rows_text(rows: Iterable[tuple[str, str]], indent: str = "  ") -> list[str]:

@@ -17,6 +17,7 @@ from typing import Any
 import ipywidgets as widgets
 import pandas as pd
 
+from vzb.widgets.display import styled_table
 from vzb.widgets.formatting import format_percent, format_price, format_stat, format_timestamp
 
 __all__ = ["PAGE_SIZE", "positions_html", "positions_page", "readable_positions"]
@@ -36,16 +37,9 @@ _HEADERS = {
     "gross_pnl": "gross PnL",
     "net_pnl": "net PnL",
     "return": "return",
-    "bars_held": "bars held",
+    "bars_held": "bars",
     "exit_reason": "exit reason",
 }
-
-_TABLE_CSS = (
-    "<style>.vzb-positions table{width:100%;border-collapse:collapse;font-size:12px}"
-    ".vzb-positions th,.vzb-positions td{white-space:nowrap;padding:2px 6px;text-align:right}"
-    ".vzb-positions th:first-child,.vzb-positions td:first-child{text-align:left}"
-    ".vzb-positions tr:nth-child(even){background:rgba(127,127,127,0.07)}</style>"
-)
 
 
 def _is_time(column: pd.Series) -> bool:
@@ -55,7 +49,8 @@ def _is_time(column: pd.Series) -> bool:
 def readable_positions(positions: pd.DataFrame, currency: str | None = None) -> pd.DataFrame:
     """Positions as text: dates without a midnight time (the zone goes in the header
     of :func:`positions_html`), prices, fees and PnL as money, the return in percent,
-    bars as counts; short headers.
+    bars held as counts; short headers; no symbol column when there is one symbol (the
+    heading names it), so that every column fits the width.
 
     Parameters
     ----------
@@ -72,6 +67,8 @@ def readable_positions(positions: pd.DataFrame, currency: str | None = None) -> 
     for name in positions.columns:
         column = positions[name]
         header = _HEADERS.get(name, name)
+        if name == "symbol" and column.nunique() == 1:
+            continue
         if _is_time(column):
             stamps = column.dropna()
             daily = bool((stamps.dt.normalize() == stamps).all())
@@ -97,9 +94,7 @@ def _zone(positions: pd.DataFrame) -> str | None:
 
 
 def _table(positions: pd.DataFrame, currency: str | None) -> str:
-    return readable_positions(positions, currency).to_html(
-        classes="vzb-table", border=0, index=False
-    )
+    return styled_table(readable_positions(positions, currency), width="100%")
 
 
 def positions_html(
@@ -118,13 +113,13 @@ def positions_html(
     zone = _zone(positions)
     times = f", times in {zone}" if zone else ""
     note = (
-        f"last {len(shown):,} of {len(positions):,}{times}; every position is in "
-        "result.positions, and vzb.widgets.result_view(result) pages through them"
+        f"last {len(shown):,} of {len(positions):,}{times}; "
+        "all in result.positions, vzb.widgets.result_view(result) pages through them"
         if len(shown) < len(positions)
         else f"{len(positions):,} in all{times}"
     )
     return (
-        f"<div class='vzb-positions' style='width:100%;overflow-x:auto'>{_TABLE_CSS}"
+        f"<div class='vzb-positions' style='width:100%;overflow-x:auto'>"
         f"<h4 style='margin:4px 0'>Positions <span style='font-weight:normal;color:#666'>"
         f"({html.escape(note)})</span></h4>{_table(shown, currency)}</div>"
     )
@@ -155,7 +150,7 @@ def positions_page(positions: pd.DataFrame, currency: str | None = None) -> widg
         box.page = page
         rows = positions.iloc[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
         body = _table(rows, currency) if len(rows) else "<i>No positions.</i>"
-        table.value = f"<div class='vzb-positions'>{_TABLE_CSS}{body}</div>"
+        table.value = f"<div class='vzb-positions'>{body}</div>"
         first, last = page * PAGE_SIZE + 1, min((page + 1) * PAGE_SIZE, len(positions))
         times = f" · times in {zone}" if zone else ""
         label.value = f"positions {first:,}–{last:,} of {len(positions):,}{times}"

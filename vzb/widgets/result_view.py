@@ -152,7 +152,10 @@ def _group_html(title: str, rows: list[tuple[str, str, str]]) -> str:
         f"<tr><th style='text-align:left;padding-right:12px;font-weight:normal'>"
         f"{html.escape(name)}</th><td style='text-align:right;white-space:nowrap'>"
         f"{html.escape(text)}</td>"
-        + (f"<td style='padding-left:10px;color:#666;font-size:90%'>{html.escape(note)}</td>")
+        + (
+            "<td style='padding-left:10px;color:#666;font-size:90%;text-align:left'>"
+            f"{html.escape(note)}</td>"
+        )
         + "</tr>"
         for name, text, note in rows
     )
