@@ -82,3 +82,18 @@ def test_every_argument_has_help():
             if action.dest != "help":
                 assert action.help, f"{action_parser.prog} {action.dest} has no help"
     assert "data" in parser._subparsers._group_actions[0].choices
+
+
+def test_list_shows_your_own_files_too_and_update_leaves_them_alone(tmp_path):
+    (tmp_path / "ABC_KRW_1d.csv").write_text(
+        "timestamp,open,high,low,close,volume\n"
+        "2024-01-01,1,2,1,2,5\n2024-01-02,2,3,2,3,6\n2024-01-04,3,4,3,4,7\n"
+    )
+    code, text = run("data", "list", "--data-dir", str(tmp_path))
+    assert code == 0
+    assert text.splitlines()[1].split()[:5] == ["ABC_KRW", "1d", "(your", "file)", "3"]
+    assert text.splitlines()[1].split()[11] == "1"  # the missing day
+    code, text = run("data", "update", "--data-dir", str(tmp_path))
+    assert code == 0 and text.startswith("nothing to update")
+    code, text = run("data", "list", "--data-dir", str(tmp_path / "nowhere"))
+    assert code == 1  # the error names the directory that does not exist (on stderr)
