@@ -118,7 +118,7 @@ def styled_table(frame: Any, *, index: bool = False, width: str = "auto") -> str
     >>> styled_table(pd.DataFrame({"a": ["x"], "n": ["1"]})).count("<td")
     2
     """
-    shown = frame.reset_index() if index else frame
+    shown = frame.rename_axis(frame.index.name or "").reset_index() if index else frame
     columns = [str(name) for name in shown.columns]
 
     def cell(tag: str, text: Any, column: int, extra: str = "") -> str:

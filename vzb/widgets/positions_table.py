@@ -18,7 +18,13 @@ import ipywidgets as widgets
 import pandas as pd
 
 from vzb.widgets.display import styled_table
-from vzb.widgets.formatting import format_percent, format_price, format_stat, format_timestamp
+from vzb.widgets.formatting import (
+    format_percent,
+    format_price,
+    format_stat,
+    format_timestamp,
+    format_value,
+)
 
 __all__ = ["PAGE_SIZE", "positions_html", "positions_page", "readable_positions"]
 
@@ -78,7 +84,7 @@ def readable_positions(positions: pd.DataFrame, currency: str | None = None) -> 
         elif name in ("entry_price", "exit_price"):
             shown[header] = [format_price(v, currency) for v in column]
         elif name == "quantity":
-            shown[header] = [f"{float(v):,.6g}" if v == v else "–" for v in column]
+            shown[header] = [format_value(float(v)) for v in column]
         elif pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
             shown[header] = [format_stat(name, v, currency) for v in column]
         else:

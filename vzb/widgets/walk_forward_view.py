@@ -144,7 +144,8 @@ def _span(start: Any, end: Any) -> str:
 
 def folds_table(wf: Any) -> pd.DataFrame:
     """One row per fold as text: training and test windows, the chosen values of the
-    parameters the grid varies, the objective in and out of sample, trades."""
+    parameters the grid varies, the objective (``wf.objective``) in and out of sample,
+    trades."""
     folds = wf.folds
     shown = pd.DataFrame(index=folds.index)
     shown["train"] = [
@@ -156,7 +157,7 @@ def folds_table(wf: Any) -> pd.DataFrame:
     for name in wf.swept:
         shown[name] = folds[name].map(format_parameter)
     for column, label in (("in_sample", "in sample"), ("out_of_sample", "out of sample")):
-        shown[f"{wf.objective} {label}"] = [format_stat(wf.objective, v) for v in folds[column]]
+        shown[label] = [format_stat(wf.objective, v) for v in folds[column]]
     shown["trades"] = folds["trades"].map(format_count)
     return shown
 
@@ -249,7 +250,7 @@ def _summary_html(wf: Any) -> str:
 def _details_html(wf: Any) -> str:
     return (
         "<div>"
-        + _table_html(folds_table(wf), "Folds", "vzb-folds")
+        + _table_html(folds_table(wf), f"Folds ({wf.objective} in and out of sample)", "vzb-folds")
         + _table_html(stability_table(wf).rename_axis(None), "Parameter stability", "vzb-stability")
         + "</div>"
     )
