@@ -301,16 +301,17 @@ def check_walk_forward(page, jupyterlab, shots: Path) -> None:
     sweep.evaluate("e => e.scrollIntoView({block: 'start'})")
     page.screenshot(path=str(shots / "jupyterlab-06_walk_forward-sweep.png"))
 
-    # The walk-forward result: the verdict, the comparison, the statistics, the chart.
-    result = page.locator(".jp-OutputArea-output .vzb-walk-forward").first
-    verdict = result.locator(".vzb-verdict").inner_text()
+    # The walk-forward report (one cell, a few outputs): the verdict, the comparison, the
+    # statistics, the interactive chart, the folds and the parameter stability.
+    cell = page.locator(".jp-CodeCell", has_text="vzb.walk_forward(candles")
+    verdict = cell.locator(".vzb-verdict").first.inner_text()
     assert "Out of sample (walk-forward) its Sharpe was" in verdict
     assert "PBO" in verdict and "deflated Sharpe" in verdict
     for css in (".vzb-compare", ".vzb-overfitting", ".vzb-folds", ".vzb-stability"):
-        assert result.locator(css).count() == 1, css
-    assert result.locator(".vzb-folds tbody tr").count() == 10
-    wait(lambda: _charts_drawn(result), 30, "the walk-forward chart")
-    result.evaluate("e => e.scrollIntoView({block: 'start'})")
+        assert cell.locator(css).count() == 1, css
+    assert cell.locator(".vzb-folds tbody tr").count() == 10
+    wait(lambda: _charts_drawn(cell), 30, "the walk-forward chart")
+    cell.locator(".vzb-verdict").first.evaluate("e => e.scrollIntoView({block: 'start'})")
     time.sleep(0.3)
     page.screenshot(path=str(shots / "jupyterlab-06_walk_forward-result.png"))
 
