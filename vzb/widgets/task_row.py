@@ -76,7 +76,8 @@ class TaskRowWidget:
     error : ipywidgets.Accordion
         A failed task's error as title, its trimmed traceback inside (``vzb-task-error``).
     full_traceback_button : ipywidgets.ToggleButton
-        Shows the whole traceback instead of the trimmed one (``vzb-full-traceback``).
+        Shows the whole traceback instead of the trimmed one (``vzb-full-traceback``);
+        there once :attr:`error` is.
     """
 
     def __init__(self, task_id: str, on_cancel: Any) -> None:
@@ -103,20 +104,7 @@ class TaskRowWidget:
         )
         self.cancel_button.add_class("vzb-cancel-button")
         self.cancel_button.on_click(lambda _button: on_cancel(task_id))
-        self._traceback = widgets.HTML()
-        self.full_traceback_button = widgets.ToggleButton(
-            description="Show full traceback",
-            tooltip="With the frames of the process pool and other libraries",
-            layout=widgets.Layout(width="auto"),
-        )
-        self.full_traceback_button.add_class("vzb-full-traceback")
-        self.full_traceback_button.observe(lambda _change: self._show_traceback(), "value")
-        self.error = widgets.Accordion(
-            children=[widgets.VBox([self._traceback, self.full_traceback_button])],
-            selected_index=None,
-            layout=widgets.Layout(display="none"),
-        )
-        self.error.add_class("vzb-task-error")
+        self._error: widgets.Accordion | None = None  # built for the first failed state
         self.note = widgets.HTML(layout=widgets.Layout(display="none", margin="0 0 2px 8px"))
         self.note.add_class("vzb-task-note")
         self._line = widgets.HBox(
@@ -124,7 +112,7 @@ class TaskRowWidget:
             layout=widgets.Layout(align_items="center", width="100%"),
         )
         self._line.add_class("vzb-task-line")
-        self.container = widgets.VBox([self._line, self.note, self.error])
+        self.container = widgets.VBox([self._line, self.note])
         self.container.add_class("vzb-task-row")
         self.container.add_class(_css_id(task_id))
         self._parts = [self.description, self.bar, self.info, self.state, self.cancel_button]
@@ -135,7 +123,7 @@ class TaskRowWidget:
         if old == row:
             return
         with ExitStack() as stack:
-            for part in (*self._parts, self.bar.style, self.container, self.error):
+            for part in (*self._parts, self.bar.style, self.container):
                 stack.enter_context(part.hold_sync())
             if old is None or (old.description, old.task_id) != (row.description, row.task_id):
                 title = f"{row.description}\ntask {row.task_id}"
@@ -167,9 +155,9 @@ class TaskRowWidget:
                 self.cancel_button.disabled = not row.cancellable
                 # hidden, not removed: the columns of every row stay aligned
                 self.cancel_button.layout.visibility = "hidden" if row.finished else "visible"
-            if old is None or (old.error_summary, old.traceback) != (
-                row.error_summary,
-                row.traceback,
+            if (row.traceback or self._error is not None) and (
+                old is None
+                or (old.error_summary, old.traceback) != (row.error_summary, row.traceback)
             ):
                 if row.traceback:
                     self.error.set_title(0, row.error_summary)
@@ -179,6 +167,30 @@ class TaskRowWidget:
         self.shown = row
         if row.traceback and (old is None or old.traceback != row.traceback):
             self._show_traceback()
+
+    @property
+    def error(self) -> widgets.Accordion:
+        """A failed task's error: its summary as title, the trimmed traceback inside and a
+        button for the full one (``vzb-task-error``); built when first needed, so the
+        rows of tasks that did not fail stay light."""
+        if self._error is None:
+            self._traceback = widgets.HTML()
+            self.full_traceback_button = widgets.ToggleButton(
+                description="Show full traceback",
+                tooltip="With the frames of the process pool and other libraries",
+                layout=widgets.Layout(width="auto"),
+            )
+            self.full_traceback_button.add_class("vzb-full-traceback")
+            self.full_traceback_button.observe(lambda _change: self._show_traceback(), "value")
+            self._error_box = widgets.VBox([self._traceback, self.full_traceback_button])
+            self._error = widgets.Accordion(
+                children=[self._error_box],
+                selected_index=None,
+                layout=widgets.Layout(display="none"),
+            )
+            self._error.add_class("vzb-task-error")
+            self.container.children = (*self.container.children, self._error)
+        return self._error
 
     def _show_traceback(self) -> None:
         row = self.shown
@@ -226,13 +238,8 @@ class TaskRowWidget:
         self._closed = True
         if self._note_timer is not None:
             self._note_timer.cancel()
-        for part in (
-            *self._parts,
-            self.note,
-            self._traceback,
-            self.full_traceback_button,
-            self.error,
-            self._line,
-            self.container,
-        ):
+        parts = [*self._parts, self.note, self._line, self.container]
+        if self._error is not None:
+            parts += [self._traceback, self.full_traceback_button, self._error_box, self._error]
+        for part in parts:
             part.close()
