@@ -178,7 +178,7 @@ class TaskRowWidget:
             self.full_traceback_button = widgets.ToggleButton(
                 description="Show full traceback",
                 tooltip="With the frames of the process pool and other libraries",
-                layout=widgets.Layout(width="auto"),
+                layout=widgets.Layout(width="auto", align_self="flex-start"),
             )
             self.full_traceback_button.add_class("vzb-full-traceback")
             self.full_traceback_button.observe(lambda _change: self._show_traceback(), "value")
