@@ -4,6 +4,7 @@ store, and the record arrives once the part is back (the runner retries; so do
 ``vzb store sync`` and ``vzb.runs()``)."""
 
 import io
+import os
 import time
 
 import boto3
@@ -108,3 +109,15 @@ def test_a_run_recorded_while_s3_is_down_arrives_when_it_is_back(s3_server, tmp_
         assert vzb.run(run_id, store=store).result.stats.equals(result.stats)
     finally:
         vzb.configure(results_url=None, storage_options=None)
+
+
+def test_a_damaged_pending_record_is_set_aside_and_reported(tmp_path):
+    store = str(tmp_path / "store")
+    good = vzb.record(vzb.backtest(vzb.load_sample("BTC_USD")), store=store)
+    os.makedirs(os.path.join(store, "pending"), exist_ok=True)
+    with open(os.path.join(store, "pending", "broken.json"), "w") as f:
+        f.write('{"run_id": "broken", "kind": ')  # a write cut short
+    assert list(vzb.runs(store=store)["run_id"]) == [good]  # the rest is not blocked
+    out = io.StringIO()
+    assert main(["store", "check", "--store", store], out=out) == 1
+    assert "damaged pending record" in out.getvalue() and "broken.json.damaged" in out.getvalue()

@@ -172,6 +172,13 @@ def check(
         wrong = artifacts.verify(artifact, full=full)
         if wrong is not None:
             problems.append(f"run {artifact['run_id']}: artifact {artifact['name']} {wrong}")
+    waiting = os.path.join(root, PENDING)
+    for name in sorted(os.listdir(waiting)) if os.path.isdir(waiting) else []:
+        if name.endswith(".damaged"):
+            problems.append(
+                f"damaged pending record {os.path.join(waiting, name)}: repair its JSON and "
+                "rename it to .json, then `vzb store sync`"
+            )
     known = catalog.ids() | set(pending_ids(root)) | set(task_ids)
     results = os.path.join(root, "results")
     for name in sorted(os.listdir(results)) if os.path.isdir(results) else []:

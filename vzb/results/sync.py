@@ -93,17 +93,17 @@ def sync(
     ``run_ids``: only these (a direct ``vzb.record``). Never raises for an unreachable
     catalog or artifact store: the records stay pending.
     """
-    from vzb.results.artifacts import ArtifactStore
-    from vzb.results.catalog import open_catalog
-    from vzb.results.records import complete
-    from vzb.results.settings import results_url, storage_options
-
     written, error = 0, None
     with _SYNCING:  # one sync per process at a time; other processes: idempotent inserts
         if run_ids is None:
             _import_older(store)
         ids = pending_ids(store) if run_ids is None else list(run_ids)
-        if ids:
+        if ids:  # only now the database libraries: a runner with nothing to sync stays light
+            from vzb.results.artifacts import ArtifactStore
+            from vzb.results.catalog import open_catalog
+            from vzb.results.records import complete
+            from vzb.results.settings import results_url, storage_options
+
             artifacts = ArtifactStore(results_url(), storage_options())
             try:
                 catalog = open_catalog(store, catalog_url)
@@ -115,6 +115,10 @@ def sync(
                     with open(path) as f:
                         record = json.load(f)
                 except FileNotFoundError:  # another process wrote it meanwhile
+                    continue
+                except ValueError as exc:  # a damaged file: set aside, never blocks the rest
+                    os.replace(path, path + ".damaged")
+                    error = f"pending record {path} is damaged ({exc}); kept as {path}.damaged"
                     continue
                 try:
                     record["artifacts"] = artifacts.put(run_id, record.pop("files", {}))
@@ -173,13 +177,14 @@ class RecordSync:
         if self._thread.is_alive():
             self._thread.join(timeout=timeout)
         if self.last["error"] is None and pending_ids(self.store):
-            self.last = sync(self.store)
+            try:
+                self.last = sync(self.store)
+            except Exception as exc:  # closing a runner must not fail on its records
+                self.last = {"written": 0, "pending": -1, "error": _why("sync", exc)}
 
     def _loop(self) -> None:
         self._delay = self.interval
-        first = True
-        while first or not self._stop.wait(self._delay):
-            first = False
+        while not self._stop.wait(self._delay):
             if not pending_ids(self.store) and os.path.exists(os.path.join(self.store, IMPORTED)):
                 continue
             try:
