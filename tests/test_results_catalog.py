@@ -211,10 +211,14 @@ def test_every_job_run_is_recorded_and_an_older_store_is_imported(store, catalog
     with vzb.JobRunner(store, max_workers=2) as runner:
         backtest = runner.submit(symbols=["BTC_USD", "ETH_USD"], fees=0.0025)
         sweep = runner.submit_sweep(DEFAULT_STRATEGY, {"volume_window": [10, 20]}, "BTC_USD")
+        wf = runner.submit_walk_forward(
+            DEFAULT_STRATEGY, {"volume_window": [10, 20]}, symbols="BTC_USD", train=400, test=200
+        )
         combined = backtest.result(timeout=120)
         table = sweep.result(timeout=120)
+        forward = wf.result(timeout=300)
     catalog = open_catalog(url=catalog_url)
-    assert catalog.ids() == {backtest.task_id, sweep.task_id}  # the runner synced them
+    assert catalog.ids() == {backtest.task_id, sweep.task_id, wf.task_id}  # synced by the runner
     record = catalog.get(backtest.task_id)
     assert record["task_id"] == backtest.task_id and record["options"]["fees"] == 0.0025
     assert record["symbols"] == ["BTC_USD", "ETH_USD"]
@@ -226,6 +230,12 @@ def test_every_job_run_is_recorded_and_an_older_store_is_imported(store, catalog
     assert swept["grid"] == {"volume_window": [10, 20]} and swept["n_sets"] == 2
     assert swept["stats"]["Sharpe Ratio"] == pytest.approx(table["Sharpe Ratio"].max())
     pd.testing.assert_frame_equal(vzb.run(sweep.task_id, store=store).result, table)
+    walked = catalog.get(wf.task_id)
+    assert walked["fingerprint"] == vzb.engine.candles_fingerprint(vzb.load_sample("BTC_USD"))
+    assert walked["extra"]["overfitting"]["pbo"] == pytest.approx(forward.overfitting["pbo"])
+    loaded = vzb.run(wf.task_id, store=store).result
+    pd.testing.assert_frame_equal(loaded.folds, forward.folds)
+    assert loaded.stats.equals(forward.stats)
     # the same store as it was before the catalog existed: tasks and their files only
     with catalog.engine.begin() as connection:
         for name in ("tags", "artifacts", "runs"):
@@ -233,7 +243,7 @@ def test_every_job_run_is_recorded_and_an_older_store_is_imported(store, catalog
     os.remove(os.path.join(store, "catalog-imported"))
     shutil.rmtree(os.path.join(store, "pending"), ignore_errors=True)
     found = vzb.runs(store=store)
-    assert set(found["run_id"]) == {backtest.task_id, sweep.task_id}
+    assert set(found["run_id"]) == {backtest.task_id, sweep.task_id, wf.task_id}
     assert catalog.get(backtest.task_id)["fingerprint"] == combined.fingerprint
 
 

@@ -94,6 +94,7 @@ def task_run_record(
         rec["fingerprint"] = summary.get("fingerprint")
         rec["extra"] = {"total_signals": summary.get("total_signals")}
     if record.kind == "walk_forward":
+        rec["fingerprint"] = None  # the candles', read at sync (the result's is out of sample)
         rec["extra"] = {
             "objective": summary.get("objective"), "parameters": summary.get("parameters"),
             "swept": summary.get("swept"), "overfitting": summary.get("overfitting"),

@@ -157,7 +157,7 @@ def describe(
         rec["run_id"] = "wf-" + obj.result.run_id
         rec.update(grid=None, params=None, symbols=list(obj.result.symbols))
         rec.update(stats=key_stats(obj.stats), options=_plain(obj.result.options))
-        rec.update(fingerprint=obj.result.fingerprint, n_sets=None)
+        rec.update(fingerprint=None, n_sets=obj.overfitting.get("n_sets"))
         overfitting = {k: v for k, v in obj.overfitting.items() if k != "pbo_logits"}
         extra = {
             "objective": obj.objective, "parameters": list(obj.parameters),
@@ -180,6 +180,8 @@ def describe(
         rec["fingerprint"] = rec.get("fingerprint") or data["fingerprint"]
         rec["symbols"] = rec["symbols"] or list(frames)
         rec.update({k: data[k] for k in ("sources", "timeframe", "start_time", "end_time")})
+    if kind == "walk_forward" and not rec.get("fingerprint"):  # no candles given: the
+        rec["fingerprint"] = obj.result.fingerprint  # out-of-sample result's, at least
     rec.update(code_provenance())
     rec.update(tags=sorted(set(tags)), note=note, extra=extra, task_id=None)
     return rec
