@@ -102,7 +102,7 @@ def test_the_folds_table_shows_each_folds_choice_and_scores(wf):
     assert list(table.columns[:2]) == ["train", "test"]
     for name in wf.swept:
         assert table[name].tolist() == [f"{v:g}" for v in wf.folds[name]]
-    out = table["out of sample"].tolist()
+    out = table[f"{wf.objective} out of sample"].tolist()
     assert out == [f"{v:.2f}" for v in wf.folds["out_of_sample"]]
     assert table["trades"].tolist() == [f"{int(v):,}" for v in wf.folds["trades"]]
     first = wf.folds.iloc[0]

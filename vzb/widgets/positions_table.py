@@ -119,8 +119,8 @@ def positions_html(
     zone = _zone(positions)
     times = f", times in {zone}" if zone else ""
     note = (
-        f"last {len(shown):,} of {len(positions):,}{times}; "
-        "all in result.positions, vzb.widgets.result_view(result) pages through them"
+        f"last {len(shown):,} of {len(positions):,}{times}; every position is in "
+        "result.positions, and vzb.widgets.result_view(result) pages through them"
         if len(shown) < len(positions)
         else f"{len(positions):,} in all{times}"
     )

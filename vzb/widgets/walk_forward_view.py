@@ -157,7 +157,7 @@ def folds_table(wf: Any) -> pd.DataFrame:
     for name in wf.swept:
         shown[name] = folds[name].map(format_parameter)
     for column, label in (("in_sample", "in sample"), ("out_of_sample", "out of sample")):
-        shown[label] = [format_stat(wf.objective, v) for v in folds[column]]
+        shown[f"{wf.objective} {label}"] = [format_stat(wf.objective, v) for v in folds[column]]
     shown["trades"] = folds["trades"].map(format_count)
     return shown
 
@@ -250,7 +250,7 @@ def _summary_html(wf: Any) -> str:
 def _details_html(wf: Any) -> str:
     return (
         "<div>"
-        + _table_html(folds_table(wf), f"Folds ({wf.objective} in and out of sample)", "vzb-folds")
+        + _table_html(folds_table(wf), "Folds", "vzb-folds")
         + _table_html(stability_table(wf).rename_axis(None), "Parameter stability", "vzb-stability")
         + "</div>"
     )
