@@ -245,7 +245,7 @@ class Catalog:
         with self.engine.connect() as connection:
             found = connection.execute(statement)
             keys = list(found.keys())
-            rows = [dict(zip(keys, row, strict=True)) for row in found]
+            rows = [dict(zip(keys, row, strict=True)) for row in found.fetchall()]
             tags: dict[str, list[str]] = {}
             if rows:
                 selected = sa.select(tags_table)
@@ -254,7 +254,8 @@ class Catalog:
                     if limit is None:
                         ids = ids.order_by(None)
                     selected = selected.where(tags_table.c.run_id.in_(ids))
-                for run_id, one in connection.execute(selected.order_by(tags_table.c.tag)):
+                chosen = connection.execute(selected.order_by(tags_table.c.tag)).fetchall()
+                for run_id, one in chosen:
                     tags.setdefault(run_id, []).append(one)
         for row in rows:
             if "symbols" in row:
