@@ -19,8 +19,9 @@
     vzb data list                 the data directory's candle files
     vzb data update               bring every downloaded file up to now
 
-Every command takes ``--store DIR`` (default ``$VZB_HOME`` or ``./.vzb``); the jobs
-commands read an existing store and never create one. Each command is a module of this
+The jobs and store commands take ``--store DIR`` (default ``$VZB_HOME`` or ``./.vzb``) and
+read an existing store, never creating one; the data commands take ``--data-dir DIR``
+(default ``$VZB_DATA_DIR``). Each command is a module of this
 package with ``add_parser(subparsers)`` and ``run(args, out) -> exit code``.
 
 >>> main(["jobs", "list", "--store", __import__("tempfile").mkdtemp()])

@@ -1,5 +1,5 @@
-"""Notebook views: the job panel, the backtest result view, the sweep heatmap and the
-walk-forward view, and the one number format they share.
+"""Notebook views: the job panel, the backtest result view, the sweep heatmap, the
+walk-forward view, the runs and compare views, and the one number format they share.
 
 ``JobPanel(runner)`` shows every task of a runner's store with progress bars and cancel
 buttons. The result, sweep and walk-forward views are plain functions returning HTML,
@@ -51,17 +51,24 @@ _API = {
     "walk_forward_figure": "walk_forward_view",
     "walk_forward_report": "walk_forward_view",
     "walk_forward_view": "walk_forward_view",
+    "RunsView": "runs_view",
+    "runs_view": "runs_view",
+    "compare_view": "compare_view",
+    "render_comparison_html": "compare_view",
 }
 
 __all__ = [
     "JobPanel",
     "PanelState",
     "Report",
+    "RunsView",
     "TaskRow",
     "TaskRowWidget",
     "TextVBox",
     "best_sets_text",
+    "compare_view",
     "format_stats",
+    "render_comparison_html",
     "render_result_html",
     "render_result_text",
     "render_sweep_html",
@@ -70,6 +77,7 @@ __all__ = [
     "result_figure",
     "result_report",
     "result_view",
+    "runs_view",
     "stats_table",
     "sweep_heatmap",
     "sweep_report",
@@ -87,9 +95,10 @@ def __dir__() -> list[str]:
 
 
 class _Widgets(types.ModuleType):
-    """Three views share their module's name (``result_view``, ``sweep_view``,
-    ``walk_forward_view``): when the import system binds such a submodule on the package,
-    the package keeps the function, as an eager ``from ... import`` would."""
+    """Five views share their module's name (``result_view``, ``sweep_view``,
+    ``walk_forward_view``, ``runs_view``, ``compare_view``): when the import system binds
+    such a submodule on the package, the package keeps the function, as an eager
+    ``from ... import`` would."""
 
     def __setattr__(self, name: str, value: Any) -> None:
         if isinstance(value, types.ModuleType) and _API.get(name) == name:
@@ -100,6 +109,7 @@ class _Widgets(types.ModuleType):
 sys.modules[__name__].__class__ = _Widgets
 
 if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers
+    from vzb.widgets.compare_view import compare_view, render_comparison_html
     from vzb.widgets.display import Report, TextVBox
     from vzb.widgets.formatting import format_stats, stats_table
     from vzb.widgets.panel import JobPanel
@@ -111,6 +121,7 @@ if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers
         result_report,
         result_view,
     )
+    from vzb.widgets.runs_view import RunsView, runs_view
     from vzb.widgets.sweep_view import (
         best_sets_text,
         render_sweep_html,
