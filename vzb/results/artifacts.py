@@ -36,13 +36,19 @@ def checksum(stream) -> tuple[int, str]:
 def files_under(path: str, name: str) -> dict[str, str]:
     """``{artifact name: local file}`` for a file, or every file under a folder (names
     ``name/relative/path``), sorted."""
-    if os.path.isfile(path):
-        return {name: path}
-    found = {}
-    for root, _dirs, files in os.walk(path):
-        for file in files:
-            full = os.path.join(root, file)
-            found[name + "/" + os.path.relpath(full, path).replace(os.sep, "/")] = full
+    found: dict[str, str] = {}
+    folders = [(path, name)]
+    while folders:
+        folder, prefix = folders.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except NotADirectoryError:
+            return {name: path}
+        for entry in entries:
+            if entry.is_dir():
+                folders.append((entry.path, prefix + "/" + entry.name))
+            else:
+                found[prefix + "/" + entry.name] = entry.path
     return dict(sorted(found.items()))
 
 

@@ -191,7 +191,18 @@ class Catalog:
         with self.engine.connect() as connection:
             return set(connection.scalars(sa.select(runs_table.c.run_id)))
 
-    def query(
+    def query(self, **filters: Any) -> list[dict[str, Any]]:
+        """Run records (dicts with ``tags``), newest first, filtered in SQL (the filters of
+        :meth:`columns`)."""
+        found = self.columns(**filters)
+        keys = list(found)
+        rows = [dict(zip(keys, row, strict=True)) for row in zip(*found.values(), strict=True)]
+        for row in rows:
+            if "symbols" in row:
+                row["symbols"] = [s for s in (row["symbols"] or "").split(",") if s]
+        return rows
+
+    def columns(
         self,
         *,
         kind: str | Iterable[str] | None = None,
@@ -207,8 +218,9 @@ class Catalog:
         limit: int | None = None,
         conditions: Iterable[Any] = (),
         columns: Iterable[Any] | None = None,
-    ) -> list[dict[str, Any]]:
-        """Run records (dicts with ``tags``), newest first, filtered in SQL.
+    ) -> dict[str, list]:
+        """Run records column by column, newest first, filtered in SQL: ``{name: values}``
+        with ``tags`` (a list per run) and ``symbols`` as stored (``",A,B,"``).
 
         ``symbol`` and ``tag``: runs holding all of them; ``strategy``: a name or an
         import path; ``since``/``until``: epoch seconds of ``created_at``;
@@ -245,7 +257,7 @@ class Catalog:
         with self.engine.connect() as connection:
             found = connection.execute(statement)
             keys = list(found.keys())
-            rows = [dict(zip(keys, row, strict=True)) for row in found.fetchall()]
+            rows = found.fetchall()
             tags: dict[str, list[str]] = {}
             if rows:
                 selected = sa.select(tags_table)
@@ -257,11 +269,10 @@ class Catalog:
                 chosen = connection.execute(selected.order_by(tags_table.c.tag)).fetchall()
                 for run_id, one in chosen:
                     tags.setdefault(run_id, []).append(one)
-        for row in rows:
-            if "symbols" in row:
-                row["symbols"] = [s for s in (row["symbols"] or "").split(",") if s]
-            row["tags"] = tags.get(row["run_id"], [])
-        return rows
+        values = [list(column) for column in zip(*rows, strict=True)] or [[] for _ in keys]
+        table = dict(zip(keys, values, strict=True))
+        table["tags"] = [tags.get(run_id, []) for run_id in table["run_id"]]
+        return table
 
     def get(self, run_id: str) -> dict[str, Any] | None:
         """One run record with its ``tags`` and ``artifacts``, or None."""

@@ -114,42 +114,47 @@ def _later(table, name: str, op: str, value: Any):
     return table[_OPS[op](column, value).fillna(False).astype(bool)]
 
 
-def _decoder():
-    """``json.loads`` remembering what it decoded: runs share their options and often
-    their parameters, so a catalog holds few distinct texts in those columns."""
+_EMPTY = (None, "", "null", "{}")
+
+
+def _expand(texts: list, fallback: list | None = None) -> dict[str, list]:
+    """JSON objects, one per run, as ``{key: values}``: each distinct text is decoded
+    once (runs share their options and often their parameters), keys in first-seen
+    order; ``fallback[i]`` stands in for an empty ``texts[i]`` (a sweep's best set)."""
     import json
 
-    seen: dict[str, dict] = {}
+    distinct: dict[Any, int] = {}
+    index = []
+    for i, text in enumerate(texts):
+        if text in _EMPTY and fallback is not None:
+            text = fallback[i]
+        index.append(distinct.setdefault(text, len(distinct)))
+    decoded = [{} if t in _EMPTY else json.loads(t) for t in distinct]
+    names = list(dict.fromkeys(key for block in decoded for key in block))
+    columns = {}
+    for name in names:
+        values = [block.get(name) for block in decoded]
+        columns[name] = [values[i] for i in index]
+    return columns
 
-    def decode(text: str | None) -> dict:
-        if not text or text == "null":
-            return {}
-        found = seen.get(text)
-        if found is None:
-            found = seen[text] = json.loads(text)
-        return found
 
-    return decode
-
-
-def _frame(rows: list[dict], stat_names: Sequence[str] | None):
+def _frame(found: dict[str, list], stat_names: Sequence[str] | None):
     import pandas as pd
 
-    decode = _decoder()
-    lead = pd.DataFrame({name: [row[name] for row in rows] for name in _LEAD})
-    lead["symbols"] = [",".join(row["symbols"]) for row in rows]
-    lead["tags"] = [",".join(row["tags"]) for row in rows]
-    params = pd.DataFrame.from_records(
-        [decode(row["params"]) or decode(row["best_params"]) for row in rows]
-    )
-    options = pd.DataFrame.from_records([decode(row["options"]) for row in rows])
+    columns = {name: found[name] for name in _LEAD if name not in ("symbols", "tags")}
+    columns["symbols"] = [(s or ",,")[1:-1] for s in found["symbols"]]
+    columns["tags"] = [",".join(t) for t in found["tags"]]
+    columns = {name: columns[name] for name in _LEAD}
+    sections = [_expand(found["params"], found["best_params"]), _expand(found["options"])]
     if stat_names is None:
-        stats = pd.DataFrame.from_records([decode(row["stats"]) for row in rows])
+        sections.append(_expand(found["stats"]))
     else:
-        stats = pd.DataFrame({name: [row[name] for row in rows] for name in stat_names})
-    tail = pd.DataFrame({name: [row[name] for row in rows] for name in _TAIL})
-    table = pd.concat([lead, params, options, stats, tail], axis=1)
-    return table.loc[:, ~table.columns.duplicated()]
+        sections.append({name: found[name] for name in stat_names})
+    sections.append({name: found[name] for name in _TAIL})
+    for section in sections:  # a name twice: the first one stays
+        for name, values in section.items():
+            columns.setdefault(name, values)
+    return pd.DataFrame(columns)
 
 
 def runs(
@@ -226,7 +231,7 @@ def runs(
         columns.append(sa.cast(r.stats, sa.Text).label("stats"))
     else:
         columns += [r.stats[name].as_float().label(name) for name in stat_names]
-    found = catalog.query(
+    found = catalog.columns(
         kind=kind, strategy=strategy, symbol=symbol, timeframe=timeframe, tag=tag,
         since=_epoch("since", since), until=_epoch("until", until),
         limit=None if later else limit, conditions=in_sql, columns=columns,

@@ -23,6 +23,7 @@ True
 
 from __future__ import annotations
 
+import math
 import os
 import time
 import uuid
@@ -47,8 +48,11 @@ SWEEP_OBJECTIVE = "Sharpe Ratio"
 def _plain(value: Any) -> Any:
     """JSON-safe: numpy scalars as Python numbers, NaN and infinities as None, timestamps
     as ISO text, containers converted item by item."""
-    import math
-
+    kind = type(value)
+    if kind is float:  # the common cases first: a record holds thousands of values
+        return value if math.isfinite(value) else None
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
     import numpy as np
 
     if isinstance(value, dict):
@@ -63,8 +67,6 @@ def _plain(value: Any) -> Any:
         return float(value) if math.isfinite(value) else None
     if hasattr(value, "isoformat"):
         return value.isoformat()
-    if value is None or isinstance(value, str):
-        return value
     return str(value)
 
 
@@ -88,7 +90,8 @@ def _kind_of(obj: Any) -> str:
 
 def key_stats(stats: Any) -> dict[str, Any]:
     """A stats Series or dict as JSON-safe ``{name: value}`` (NaN -> None)."""
-    return {str(k): _plain(v) for k, v in dict(stats).items()}
+    items = stats.items() if hasattr(stats, "items") else dict(stats).items()
+    return {str(k): _plain(v) for k, v in items}
 
 
 def sweep_summary(table, objective: str = SWEEP_OBJECTIVE) -> tuple[dict, dict]:

@@ -52,8 +52,9 @@ def write_pending(store: str | os.PathLike | None, record: Mapping[str, Any]) ->
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, f"{record['run_id']}.json")
     temporary = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
+    text = json.dumps(record, allow_nan=False, default=str)  # one string: the C encoder
     with open(temporary, "w") as f:
-        json.dump(record, f, allow_nan=False, default=str)
+        f.write(text)
     os.replace(temporary, path)
     return path
 
