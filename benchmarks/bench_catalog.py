@@ -91,6 +91,7 @@ def timed(function, repeat: int = 5) -> tuple[float, float, int]:
 
 
 if __name__ == "__main__":
+    print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     candles = vzb.load_sample("BTC_USD")
     result = vzb.engine.backtest(candles, fees=0.0025)
     with tempfile.TemporaryDirectory() as store:

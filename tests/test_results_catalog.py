@@ -130,6 +130,33 @@ def test_queries_filter_by_strategy_symbol_timeframe_kind_tag_time_and_stats(sto
     assert row["Sharpe Ratio"] == pytest.approx(best["Sharpe Ratio"])
 
 
+def test_a_listing_of_two_strategies_has_each_runs_own_parameters(store):
+    empty = vzb.runs(store=store)
+    assert len(empty) == 0 and {"run_id", "tags", "Sharpe Ratio", "git_commit"} <= set(empty)
+    btc = vzb.load_sample("BTC_USD")
+    zone = vzb.backtest(btc, "volume_zone_breakout", {"volume_window": 15}, fees=0.001)
+    candle = vzb.backtest(btc, "volume_long_candle", {"vol_ma_window": 30}, slippage=0.001)
+    ids = {
+        vzb.record(zone, tags=["z", "both"], store=store): zone,
+        vzb.record(candle, tags=["both"], store=store): candle,
+    }
+    frame = vzb.runs(store=store, tag="both").set_index("run_id")
+    assert len(frame) == 2
+    names = set(zone.params) | set(candle.params)
+    for run_id, result in ids.items():
+        row = frame.loc[run_id]
+        for name in names:  # its own parameters; the other strategy's are missing
+            if name in result.params:
+                assert row[name] == result.params[name], name
+            else:
+                assert pd.isna(row[name]), name
+        for name in ("fees", "slippage", "cash"):
+            assert row[name] == pytest.approx(result.options[name])
+        assert row["Total Fees [$]"] == pytest.approx(result.stats["Total Fees [$]"])
+        assert row["strategy"] == result.strategy and row["symbols"] == "BTC_USD"
+    assert frame.loc[next(iter(ids)), "tags"] == "both,z"
+
+
 def test_run_loads_each_kind_of_result_lazily_and_compare_shows_differences(store):
     candles = vzb.load_sample("BTC_USD")
     a = vzb.backtest(candles, params={"volume_window": 10}, fees=0.0005)

@@ -49,11 +49,15 @@ def write_pending(store: str | os.PathLike | None, record: Mapping[str, Any]) ->
     """Write ``record`` (with ``files: {name: local path}``) to the store's pending
     folder, atomically; returns its path."""
     folder = _folder(store)
-    os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, f"{record['run_id']}.json")
     temporary = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
     text = json.dumps(record, allow_nan=False, default=str)  # one string: the C encoder
-    with open(temporary, "w") as f:
+    try:
+        f = open(temporary, "w")
+    except FileNotFoundError:  # the store's first record
+        os.makedirs(folder, exist_ok=True)
+        f = open(temporary, "w")
+    with f:
         f.write(text)
     os.replace(temporary, path)
     return path
@@ -77,6 +81,7 @@ def _import_older(store: str | os.PathLike | None) -> int:
     if os.path.exists(marker) or _hooks.store_importer is None:
         return 0
     queued = _hooks.store_importer(root)
+    os.makedirs(root, exist_ok=True)  # a new store: vzb.runs() before its first run
     with open(marker, "w") as f:
         f.write(f"{queued} older results queued for the catalog at {time.time():.0f}\n")
     return queued
