@@ -33,11 +33,3 @@ def _vzb_home(tmp_path_factory):
         os.environ.pop("VZB_HOME", None)
     else:
         os.environ["VZB_HOME"] = previous
-
-
-def pytest_configure(config):
-    """pytest-playwright empties its output folder (default ``test-results``) at the start
-    of every session, even one without a browser test: give it a subfolder, so the
-    notebooks' screenshots in ``test-results/`` survive other test runs."""
-    if getattr(config.option, "output", None) == "test-results":
-        config.option.output = os.path.join("test-results", "playwright")
