@@ -90,7 +90,10 @@ def _kind_of(obj: Any) -> str:
 
 def key_stats(stats: Any) -> dict[str, Any]:
     """A stats Series or dict as JSON-safe ``{name: value}`` (NaN -> None)."""
-    items = stats.items() if hasattr(stats, "items") else dict(stats).items()
+    if hasattr(stats, "index") and hasattr(stats, "tolist"):  # a Series: Python values
+        items = zip(stats.index.tolist(), stats.tolist(), strict=True)
+    else:
+        items = dict(stats).items()
     return {str(k): _plain(v) for k, v in items}
 
 

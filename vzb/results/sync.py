@@ -39,6 +39,9 @@ PENDING = "pending"
 #: the file marking a store whose older results were queued for the catalog
 IMPORTED = "catalog-imported"
 _SYNCING = threading.Lock()
+#: the text of the records this process wrote last, by path, with the file's identity
+#: (inode, mtime, size): a sync right after its write reads no file back
+_WRITTEN: dict[str, tuple[tuple[int, int, int], str]] = {}
 
 
 def _folder(store: str | os.PathLike | None) -> str:
@@ -59,7 +62,11 @@ def write_pending(store: str | os.PathLike | None, record: Mapping[str, Any]) ->
         f = open(temporary, "w")
     with f:
         f.write(text)
+        identity = os.fstat(f.fileno())
     os.replace(temporary, path)
+    if len(_WRITTEN) > 64:
+        _WRITTEN.clear()
+    _WRITTEN[path] = ((identity.st_ino, identity.st_mtime_ns, identity.st_size), text)
     return path
 
 
@@ -118,8 +125,7 @@ def sync(
             for run_id in ids:
                 path = os.path.join(_folder(store), f"{run_id}.json")
                 try:
-                    with open(path) as f:
-                        record = json.load(f)
+                    record = json.loads(_read(path))
                 except FileNotFoundError:  # another process wrote it meanwhile
                     continue
                 except ValueError as exc:  # a damaged file: set aside, never blocks the rest
@@ -145,6 +151,17 @@ def sync(
                     pass
                 written += 1
     return {"written": written, "pending": len(pending_ids(store)), "error": error}
+
+
+def _read(path: str) -> str:
+    """A pending record's text: this process's copy while the file is the one it wrote."""
+    known = _WRITTEN.pop(path, None)
+    if known is not None:
+        found = os.stat(path)
+        if (found.st_ino, found.st_mtime_ns, found.st_size) == known[0]:
+            return known[1]
+    with open(path) as f:
+        return f.read()
 
 
 def _why(part: str, exc: BaseException) -> str:
