@@ -62,19 +62,27 @@ def add_parser(sub) -> None:
 
 
 def _bar(out: TextIO):
-    last = [0.0]
+    """A progress callback: a bar redrawn in place on a terminal; in a log or a pipe, one
+    line per quarter of the range (no carriage returns)."""
+    import time
+
+    tty = out.isatty() if hasattr(out, "isatty") else False
+    last = [0.0, -1]
 
     def progress(fraction: float, message: str) -> None:
-        import time
-
+        filled = int(fraction * 24)
+        line = f"[{'#' * filled:<24}] {int(fraction * 100):3d}%  {message}"
+        if not tty:
+            quarter = int(fraction * 4)
+            if quarter > last[1]:
+                last[1] = quarter
+                out.write(line + "\n")
+            return
         now = time.monotonic()
         if fraction < 1 and now - last[0] < 0.2:
             return
         last[0] = now
-        filled = int(fraction * 24)
-        out.write(f"\r[{'#' * filled:<24}] {int(fraction * 100):3d}%  {message}")
-        if fraction >= 1:
-            out.write("\n")
+        out.write("\r" + line + ("\n" if fraction >= 1 else ""))
         out.flush()
 
     return progress
