@@ -11,6 +11,7 @@ import time
 import vzb
 from vzb.cli import main
 from vzb.results.catalog import open_catalog
+from vzb.results.sync import pending_ids
 from vzb.strategies.registry import DEFAULT_STRATEGY
 
 
@@ -28,8 +29,10 @@ def test_backup_while_a_sweep_runs_restores_to_a_store_whose_check_is_clean(tmp_
     with vzb.JobRunner(store, max_workers=1) as runner:
         done = runner.submit(symbols="ETH_USD")
         done.result(timeout=120)
-        task = runner.submit_sweep(DEFAULT_STRATEGY, grid, ["BTC_USD", "ETH_USD"], chunk_size=6)
         deadline = time.monotonic() + 60
+        while pending_ids(store) and time.monotonic() < deadline:  # the runner's sync
+            time.sleep(0.05)  # thread writes its record (every 0.5 s): the backup has 2 runs
+        task = runner.submit_sweep(DEFAULT_STRATEGY, grid, ["BTC_USD", "ETH_USD"], chunk_size=6)
         while task.status()["units_done"] < 1 and time.monotonic() < deadline:
             time.sleep(0.05)
         code, out = _run("store", "backup", backup, "--store", store)
