@@ -540,11 +540,21 @@ def test_count_stats_are_int64_columns_in_sweep_tables():
 
 
 def test_plot_draws_three_panels():
+    """Price, equity and drawdown: interactive by default, static with the matplotlib
+    backend (the widgets' figure tests check the panels' content)."""
     import matplotlib
+    import plotly.graph_objects as go
 
     matplotlib.use("Agg")
-    fig = vzb.backtest(vzb.load_sample("ETH_USD")).plot()
-    assert len(fig.axes) == 3
+    result = vzb.backtest(vzb.load_sample("ETH_USD"))
+    fig = result.plot()
+    assert isinstance(fig, go.Figure)
+    assert sorted(k for k in fig.layout.to_plotly_json() if k.startswith("yaxis")) == [
+        "yaxis",
+        "yaxis2",
+        "yaxis3",
+    ]
+    assert len(result.plot(backend="matplotlib").axes) == 3
 
 
 def test_a_flat_trade_and_a_flat_signal_are_neither_wins_nor_losses():
