@@ -217,3 +217,13 @@ def test_a_result_shows_its_stats_table_through_the_package_hook(result):
     pd.testing.assert_frame_equal(table, stats_table(result.stats, currency="USD"))
     assert table.loc[("trades", "# Trades"), "value"] == f"{int(result.stats['# Trades']):,}"
     assert "dtype" not in table.to_string() and not RAW.search(table.to_string())
+
+
+def test_format_stats_writes_parameter_columns_as_values_not_ratios():
+    table = pd.DataFrame(
+        {"volume_window": [80.0, 20.0], "top_percentile": [0.1, 0.25], "# Trades": [960.0, 12.0]}
+    )
+    shown = format_stats(table)
+    assert shown["volume_window"].tolist() == ["80", "20"]
+    assert shown["top_percentile"].tolist() == ["0.1", "0.25"]
+    assert shown["# Trades"].tolist() == ["960", "12"]

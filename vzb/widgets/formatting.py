@@ -23,8 +23,8 @@ of several) is formatted by stat name with :func:`format_stats`, and grouped (re
 risk, trades, signals) for display with :func:`stats_table`:
 
 >>> stats = pd.Series({"Return [%]": 12.3456, "# Trades": 960, "Total Fees [$]": 763637.26})
->>> format_stats(stats, currency="USD").tolist()
-['12.35%', '960', '$ 763,637']
+>>> format_stats(pd.concat([pd.Series({"volume_window": 80.0}), stats]), "USD").tolist()
+['80', '12.35%', '960', '$ 763,637']
 >>> stats_table(stats).loc["trades"].to_dict()
 {'value': {'# Trades': '960', 'Total Fees [$]': '763,637'}}
 
@@ -103,6 +103,13 @@ def _infinite(value: float) -> str:
     return "∞" if value > 0 else "-∞"
 
 
+def _special(value: Any) -> str | None:
+    """How a missing or infinite value reads; None for a finite number."""
+    if _missing(value):
+        return MISSING
+    return _infinite(float(value)) if math.isinf(float(value)) else None
+
+
 def format_count(value: Any) -> str:
     """A count as an integer with separators (``960``, ``12,000``); a non-whole mean
     count keeps one decimal (``12.5``).
@@ -110,12 +117,7 @@ def format_count(value: Any) -> str:
     >>> format_count(12000), format_count(960.0), format_count(12.5), format_count(None)
     ('12,000', '960', '12.5', '–')
     """
-    if _missing(value):
-        return MISSING
-    value = float(value)
-    if math.isinf(value):
-        return _infinite(value)
-    return _number(value, 0 if value.is_integer() else 1)
+    return _special(value) or _number(float(value), 0 if float(value).is_integer() else 1)
 
 
 def format_money(value: Any, currency: str | None = None, *, whole_from: float = 1000) -> str:
@@ -161,12 +163,7 @@ def format_percent(value: Any, decimals: int = 2) -> str:
     >>> format_percent(-35.123), format_percent(113000.0), format_percent(float("inf"))
     ('-35.12%', '113,000.00%', '∞')
     """
-    if _missing(value):
-        return MISSING
-    value = float(value)
-    if math.isinf(value):
-        return _infinite(value)
-    return _number(value, decimals) + "%"
+    return _special(value) or _number(value, decimals) + "%"
 
 
 def format_ratio(value: Any, decimals: int = 2) -> str:
@@ -175,12 +172,7 @@ def format_ratio(value: Any, decimals: int = 2) -> str:
     >>> format_ratio(1.23456), format_ratio(-0.004), format_ratio(float("inf"))
     ('1.23', '0.00', '∞')
     """
-    if _missing(value):
-        return MISSING
-    value = float(value)
-    if math.isinf(value):
-        return _infinite(value)
-    return _number(value, decimals)
+    return _special(value) or _number(value, decimals)
 
 
 def format_share(value: Any) -> str:
@@ -309,6 +301,12 @@ def format_stat(name: str, value: Any, currency: str | None = None) -> str:
     return formatter(value)
 
 
+def _format_entry(name: Any, value: Any, currency: str | None) -> str:
+    # a column that is no stat (a parameter: volume_window 80) by its value's type
+    known = stat_group(name) != "other" or stat_kind(name) != "ratio"
+    return format_stat(name, value, currency) if known else format_value(value)
+
+
 def _by_rows(frame: Any) -> bool:
     """Whether a frame holds stats in its rows (index of stat names) or its columns."""
     known = sum(stat_group(name) != "other" for name in frame.index)
@@ -337,7 +335,7 @@ def format_stats(stats: Any, currency: str | None = None) -> Any:
     import pandas as pd
 
     if isinstance(stats, pd.Series):
-        values = [format_stat(name, value, currency) for name, value in stats.items()]
+        values = [_format_entry(name, value, currency) for name, value in stats.items()]
         return pd.Series(values, index=stats.index, name=stats.name, dtype=object)
     if not isinstance(stats, pd.DataFrame):
         raise TypeError(
@@ -346,10 +344,10 @@ def format_stats(stats: Any, currency: str | None = None) -> Any:
     shown = stats.astype(object).copy()
     if _by_rows(stats):
         for name in stats.index:
-            shown.loc[name] = [format_stat(name, v, currency) for v in stats.loc[name]]
+            shown.loc[name] = [_format_entry(name, v, currency) for v in stats.loc[name]]
     else:
         for name in stats.columns:
-            shown[name] = [format_stat(name, v, currency) for v in stats[name]]
+            shown[name] = [_format_entry(name, v, currency) for v in stats[name]]
     return shown
 
 
