@@ -31,6 +31,8 @@ MAX_POINTS = 2000
 _DIFFERS = "background:rgba(255,193,7,0.28)"
 #: inline cell styles (JupyterLab's sanitizer keeps inline styles, not <style> blocks)
 _CELL = "padding:2px 8px;white-space:nowrap;border:none;text-align:"
+#: values longer than this wrap
+_LONG = 40
 
 
 def _text(section: str, name: str, value: Any) -> str:
@@ -49,6 +51,12 @@ def _text(section: str, name: str, value: Any) -> str:
         import pandas as pd
 
         return format_timestamp(pd.Timestamp(value, unit="s", tz="UTC"))
+    if name in ("start_time", "end_time") and isinstance(value, str):
+        import pandas as pd
+
+        return format_timestamp(pd.Timestamp(value))
+    if name == "duration" and isinstance(value, float):
+        return f"{value:,.2f} s"
     if name in ("fingerprint", "git_commit") and isinstance(value, str):
         return value[:12]
     return format_value(value) if value is not None else format_value(float("nan"))
@@ -62,6 +70,17 @@ def _cells(comparison) -> list[tuple[str, str, bool, list[str]]]:
             differs = False  # always differ: not worth a highlight
         rows.append((section, name, differs, [_text(section, name, v) for v in values]))
     return rows
+
+
+def _value_style(text: str) -> str:
+    """Short values on one line, right-aligned; a long text (the candles' sources) wraps
+    in a column of its own width, so it never pushes the other runs off the screen."""
+    if len(text) <= _LONG:
+        return _CELL + "right"
+    return (
+        "padding:2px 8px;border:none;text-align:left;white-space:normal;min-width:14em;"
+        "max-width:26em;overflow-wrap:anywhere"
+    )
 
 
 def render_comparison_html(comparison) -> str:
@@ -78,14 +97,15 @@ def render_comparison_html(comparison) -> str:
                         f"{html.escape(section)}</th></tr>")  # fmt: skip
             last = section
         style = f" class='vzb-differs' style='{_DIFFERS}'" if differs else ""
-        values = "".join(f"<td style='{right}'>{html.escape(t)}</td>" for t in texts)
+        values = "".join(f"<td style='{_value_style(t)}'>{html.escape(t)}</td>" for t in texts)
         body.append(f"<tr{style}><td style='{left}'>{html.escape(name)}</td>{values}</tr>")
     count = sum(differs for _, _, differs, _ in cells)
     title = f"{len(ids)} runs compared: {count} rows differ (highlighted)"
     return (
         f"<div class='vzb-styled vzb-compare' style='overflow-x:auto'><h4 style='margin:4px 0'>"
         f"{html.escape(title)}</h4><table class='vzb-table' style='border-collapse:collapse;"
-        f"font-size:12px'><thead><tr><th style='{left}'></th>{head}</tr></thead><tbody>"
+        f"table-layout:auto;width:auto;font-size:12px'><thead><tr><th style='{left}'></th>"
+        f"{head}</tr></thead><tbody>"
         f"{''.join(body)}</tbody></table></div>"
     )
 
