@@ -22,6 +22,7 @@ __all__ = [
     "stats_lines",
     "store_directory",
     "store_option",
+    "text_bar",
     "text_table",
 ]
 
@@ -87,6 +88,16 @@ def store_option(parser) -> None:
     )
 
 
+def text_bar(fraction: float, width: int = 30) -> str:
+    """A progress bar and its percent, the one drawing every command uses.
+
+    >>> text_bar(0.5, width=10), text_bar(1.0, width=4)
+    ('[#####.....]  50%', '[####] 100%')
+    """
+    filled = round(fraction * width)
+    return f"[{'#' * filled}{'.' * (width - filled)}] {fraction:4.0%}"
+
+
 def progress_line(record: dict, width: int = 30) -> str:
     """One line of text for a task: bar, percent, units, state and message.
 
@@ -94,10 +105,8 @@ def progress_line(record: dict, width: int = 30) -> str:
     ...                "status": "running", "message": "running ETH_USD 2/2"}, width=10)
     '[#####.....]  50%  1/2 units  running  running ETH_USD 2/2'
     """
-    filled = round(record["progress"] * width)
-    bar = "#" * filled + "." * (width - filled)
     units = f"{record['units_done']}/{record['units_total']} units"
-    text = f"[{bar}] {record['progress']:4.0%}  {units}  {record['status']}"
+    text = f"{text_bar(record['progress'], width)}  {units}  {record['status']}"
     message = record.get("message") or ""
     if message and message != record["status"]:
         text += f"  {message}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from vzb.cli.common import text_bar
 from vzb.data.timeframes import TIMEFRAMES
 
 __all__ = ["add_parser", "run"]
@@ -70,8 +71,7 @@ def _bar(out: TextIO):
     last = [0.0, -1]
 
     def progress(fraction: float, message: str) -> None:
-        filled = int(fraction * 24)
-        line = f"[{'#' * filled:<24}] {int(fraction * 100):3d}%  {message}"
+        line = f"{text_bar(fraction, 24)}  {message}"
         if not tty:
             quarter = int(fraction * 4)
             if quarter > last[1]:
