@@ -107,7 +107,8 @@ def _special(value: Any) -> str | None:
     """How a missing or infinite value reads; None for a finite number."""
     if _missing(value):
         return MISSING
-    return _infinite(float(value)) if math.isinf(float(value)) else None
+    number = float(value)
+    return _infinite(number) if math.isinf(number) else None
 
 
 def format_count(value: Any) -> str:
@@ -129,11 +130,10 @@ def format_money(value: Any, currency: str | None = None, *, whole_from: float =
     >>> format_money(14614296.317903), format_money(-763.5, "USD"), format_money(0.00012346)
     ('14,614,296', '-$ 763.50', '0.0001235')
     """
-    if _missing(value):
-        return MISSING
+    special = _special(value)
+    if special:
+        return special
     value = float(value)
-    if math.isinf(value):
-        return _infinite(value)
     code = (currency or "").upper()
     size = abs(value)
     if code in _WHOLE_CURRENCIES or size >= whole_from:
