@@ -171,8 +171,10 @@ def test_a_runner_beside_a_direct_joblib_sweep_the_issue_8_reproduction(tmp_path
 
 def test_killing_a_stuck_unit_leaves_a_direct_sweep_in_the_same_process_alone(tmp_path):
     candles = vzb.load_sample("BTC_USD", timeframe="1h")
-    grid = {"volume_window": list(range(5, 300, 5)), "top_percentile": [0.1, 0.2, 0.3]}
-    expected = vzb.sweep(candles, DEFAULT_STRATEGY, grid)  # in this process
+    # 1,475 sets: several seconds even with warm workers, so the kill below (about a second
+    # after the sweep starts) lands while it runs; 177 sets took 0.9 s and raced the kill
+    grid = {"volume_window": list(range(5, 300)), "top_percentile": [0.1, 0.2, 0.3, 0.4, 0.5]}
+    expected = vzb.sweep(candles, DEFAULT_STRATEGY, grid, n_jobs=2, backend="loky")
     with JobRunner(tmp_path / "s", max_workers=1, grace_period=0.5) as runner:
         stuck = runner.submit_units(SLEEP, [{"seconds": 60, "ignore_cancel": True}])
         pid = wait_for(lambda: runner.status(stuck.task_id)["worker_pid"])
@@ -188,10 +190,11 @@ def test_killing_a_stuck_unit_leaves_a_direct_sweep_in_the_same_process_alone(tm
         runner.cancel(stuck.task_id)
         assert stuck.wait(timeout=30)["status"] == "cancelled"
         killed_at = time.monotonic()
+        assert thread.is_alive()  # the direct sweep is still running ...
         thread.join(timeout=300)
     with pytest.raises(ProcessLookupError):
-        os.kill(pid, 0)  # the stuck unit's worker is gone ...
-    assert done["at"] > killed_at  # ... while the direct sweep was still running
+        os.kill(pid, 0)  # ... the stuck unit's worker is gone ...
+    assert done["at"] > killed_at
     pd.testing.assert_frame_equal(done["table"], expected)  # ... and it finished fine
 
 
