@@ -8,6 +8,8 @@ import os
 import shutil
 import time
 
+import pytest
+
 import vzb
 from vzb.cli import main
 from vzb.results.catalog import open_catalog
@@ -41,6 +43,7 @@ def test_backup_while_a_sweep_runs_restores_to_a_store_whose_check_is_clean(tmp_
         table = task.result(timeout=180)
     assert _run("store", "check", "--store", store) == (0, f"store {store}: no problems\n")
 
+    shutil.rmtree(store)  # restored on another machine: the original is not there
     code, out = _run("store", "restore", backup, "--store", restored)
     assert code == 0 and out.startswith(f"restored 2 runs (0 pending) into {restored}\n")
     assert f"task {task.task_id} (sweep) is running without a live runner" in out
@@ -51,12 +54,36 @@ def test_backup_while_a_sweep_runs_restores_to_a_store_whose_check_is_clean(tmp_
     for artifact in catalog.artifacts():  # local artifacts moved with the store
         assert artifact["uri"].startswith(os.path.join(restored, "results", artifact["run_id"]))
     time.sleep(3.1)  # reaping.QUIET_AFTER: the copied task's last heartbeat is old enough
+    # the resumed sweep combines the units done before the backup, from the restored store
     code, out = _run("jobs", "resume", "--store", restored, "--workers", "1", "--timeout", "180")
     assert code == 0 and f"{task.task_id} completed" in out, out
     assert _run("store", "check", "--store", restored) == (0, f"store {restored}: no problems\n")
     assert catalog.ids() == {first, done.task_id, task.task_id}
     resumed = vzb.run(task.task_id, store=restored).result
     assert resumed.equals(table)
+
+
+def test_a_restored_store_needs_nothing_from_the_original(tmp_path, monkeypatch):
+    store, backup, restored = (str(tmp_path / name) for name in ("store", "backup", "restored"))
+    candles = vzb.load_sample("BTC_USD")
+    with vzb.JobRunner(store, max_workers=1) as runner:
+        task = runner.submit(symbols="ETH_USD")
+        expected = task.result(timeout=120)
+    monkeypatch.setenv("VZB_CATALOG_URL", "postgresql+psycopg://vzb@127.0.0.1:1/down")
+    with pytest.warns(UserWarning, match="not in the catalog yet"):
+        waiting = vzb.record(vzb.backtest(candles), store=store)  # the catalog is down
+    monkeypatch.delenv("VZB_CATALOG_URL")
+    assert _run("store", "backup", backup, "--store", store)[0] == 0
+    shutil.rmtree(store)
+
+    code, out = _run("store", "restore", backup, "--store", restored)
+    assert code == 0 and out.startswith(f"restored 1 runs (1 pending) into {restored}\n"), out
+    assert _run("store", "sync", "--store", restored) == (0, "wrote 1 records; 0 still pending\n")
+    assert _run("store", "check", "--store", restored) == (0, f"store {restored}: no problems\n")
+    assert vzb.run(waiting, store=restored).result.stats.equals(vzb.backtest(candles).stats)
+    with vzb.JobRunner(restored, max_workers=1) as runner:  # the task reads its result there
+        assert runner.status(task.task_id)["result"]["path"].startswith(restored)
+        assert runner.result(task.task_id).stats.equals(expected.stats)
 
 
 def test_check_finds_a_deleted_artifact_and_an_orphan_folder_and_exits_1(tmp_path):

@@ -171,6 +171,12 @@ def _import_store(store_dir: str) -> int:
     return import_tasks(store_dir)
 
 
+def _restore_store(store_dir: str, old_dir: str) -> int:
+    from vzb.jobs.recording import adopt_restored
+
+    return adopt_restored(store_dir, old_dir)
+
+
 def _plot_comparison(comparison, **kwargs):
     from vzb.widgets.compare_view import comparison_figure
 
@@ -194,6 +200,7 @@ def _register_display_hooks() -> None:
     _hooks.walk_forward_plotter = _plot_walk_forward
     _hooks.trials_recorder = _record_trials
     _hooks.store_importer = _import_store
+    _hooks.store_restorer = _restore_store
     _hooks.comparison_plotter = _plot_comparison
     ipython_module = sys.modules.get("IPython")
     shell = ipython_module.get_ipython() if ipython_module is not None else None

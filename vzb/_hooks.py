@@ -27,6 +27,11 @@ walk_forward_plotter: Callable[..., Any] | None = None
 #: before the catalog existed (set to the jobs layer's importer, which knows tasks)
 store_importer: Callable[[str], int] | None = None
 
+#: ``store_restorer(store_dir, old_dir) -> int``: a store restored from a backup of
+#: ``old_dir``: its tasks' result paths moved to ``store_dir`` and the runners that ran
+#: them elsewhere forgotten (set to the jobs layer's, which knows tasks)
+store_restorer: Callable[[str, str], int] | None = None
+
 #: ``comparison_plotter(comparison, **kwargs) -> figure`` for ``vzb.compare(...).plot()``
 comparison_plotter: Callable[..., Any] | None = None
 

@@ -89,7 +89,6 @@ def run(args, out: TextIO) -> int:
     url = args.catalog_url
     if args.action == "restore":
         done = maintenance.restore(args.path, args.store, catalog_url=url)
-        recording.forget_runners(done["store"])  # they ran on the store backed up
         out.write(
             f"restored {done['runs']} runs ({done['pending']} pending) into {done['store']}\n"
         )

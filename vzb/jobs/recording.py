@@ -6,7 +6,7 @@ the store's pending folder (local disk, so the task completes whatever the catal
 state) and the runner's :class:`~vzb.results.sync.RecordSync` thread writes it to the
 catalog. :func:`import_tasks` queues the tasks a store finished before it had a catalog.
 :func:`task_problems` and :func:`task_counts` are the task half of ``vzb store check`` and
-``vzb store stats``.
+``vzb store stats``; :func:`adopt_restored` the task half of ``vzb store restore``.
 
 >>> import tempfile
 >>> from vzb.jobs.store import TaskStore
@@ -35,7 +35,7 @@ from vzb.results.sync import pending_ids, write_pending
 from vzb.strategies.registry import DEFAULT_STRATEGY  # noqa: F401  (the doctest's)
 
 __all__ = [
-    "forget_runners",
+    "adopt_restored",
     "import_tasks",
     "queue_task_record",
     "task_counts",
@@ -140,12 +140,19 @@ def import_tasks(store_dir: str) -> int:
     return queued
 
 
-def forget_runners(store_dir: str) -> int:
-    """Forget the runners registered in a restored store (see
-    :func:`~vzb.jobs.reaping.forget_runners`); returns how many."""
+def adopt_restored(store_dir: str, old_dir: str) -> int:
+    """A store restored from a backup of ``old_dir``: its tasks' result paths moved into
+    ``store_dir``, and the runners registered there forgotten (they ran elsewhere: the
+    unfinished tasks become orphans that the next runner resumes, see
+    :func:`~vzb.jobs.reaping.forget_runners`). Returns how many records moved."""
     if not os.path.exists(os.path.join(store_dir, "cache.db")):
         return 0
-    return _forget(TaskStore(store_dir))
+    store = TaskStore(store_dir)
+    try:
+        _forget(store)
+        return store.relocate(old_dir)
+    finally:
+        store.close()
 
 
 def task_problems(store_dir: str) -> list[str]:

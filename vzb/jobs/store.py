@@ -38,6 +38,7 @@ from typing import Any
 
 import diskcache
 
+from vzb._home import move_paths
 from vzb.errors import TaskNotFound, TaskStateError
 from vzb.jobs import record as states
 from vzb.jobs.record import STATES, TERMINAL_STATES, TaskRecord, new_task_id
@@ -333,6 +334,25 @@ class TaskStore:
         return states.stop_reason(self._cache.get(_TASK + task_id), task_id, attempt)
 
     # -- housekeeping ---------------------------------------------------------------------
+    def relocate(self, old: str | os.PathLike) -> int:
+        """Point the paths that lead into the folder ``old`` (tasks' and units' results)
+        into this store's folder instead: a store restored from a backup of ``old``.
+        Returns how many records changed."""
+        old = os.path.abspath(os.fspath(old))
+        changed = 0
+        with self._cache.transact(retry=True):
+            for key in list(self._cache.iterkeys()):
+                if not (isinstance(key, str) and key.startswith((_TASK, _UNIT))):
+                    continue
+                value = self._cache.get(key)
+                moved = move_paths(value, old, self.directory)
+                if moved != value:
+                    self._cache.set(key, moved)
+                    changed += 1
+            if changed:
+                self._bump()
+        return changed
+
     def purge(
         self,
         status: str | Iterable[str] | None = None,

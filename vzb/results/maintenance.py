@@ -10,7 +10,8 @@ through SQLite's online backup, the catalog's rows (any database) exported in on
 transaction, then the artifact folders of the tasks and runs in that copy (folders made
 after it are left out, so the copy has no orphans). :func:`restore` puts a backup into a
 store; its catalog rows go into the store's catalog, or the configured one (that is how a
-store moves to PostgreSQL), with local artifact paths moved to the new store.
+store moves to PostgreSQL), with local artifact paths moved to the new store, in the
+catalog, in the records still pending and (through the jobs layer) in the tasks.
 
 >>> import os, tempfile, vzb
 >>> store, copy, again = (tempfile.mkdtemp() for _ in range(3))
@@ -31,11 +32,12 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from vzb._home import home_dir
+from vzb import _hooks
+from vzb._home import home_dir, move_paths
 from vzb.errors import ParameterError
 from vzb.results.artifacts import ArtifactStore
 from vzb.results.catalog import open_catalog
-from vzb.results.sync import PENDING, pending_ids
+from vzb.results.sync import PENDING, pending_ids, write_pending
 
 __all__ = ["MANIFEST", "backup", "check", "restore", "stats"]
 
@@ -125,8 +127,9 @@ def restore(
     path: str | os.PathLike, store: str | os.PathLike | None, *, catalog_url: str | None = None
 ) -> dict[str, Any]:
     """Restore the backup at ``path`` into the empty or new folder ``store``; its runs go
-    into that store's catalog (or ``catalog_url`` / ``$VZB_CATALOG_URL``). Returns
-    ``{"runs", "pending", "store"}``."""
+    into that store's catalog (or ``catalog_url`` / ``$VZB_CATALOG_URL``). Paths into the
+    backed-up store (local artifacts, task results) are moved to the new one, so the
+    original may be gone. Returns ``{"runs", "pending", "store", "moved_from"}``."""
     source = os.path.abspath(os.fspath(path))
     manifest_path = os.path.join(source, MANIFEST)
     if not os.path.exists(manifest_path):
@@ -139,17 +142,23 @@ def restore(
     shutil.copytree(
         source, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns(MANIFEST, _ROWS)
     )
-    old = manifest["store"].rstrip(os.sep) + os.sep
+    old = manifest["store"]
+    for run_id in pending_ids(target):  # their files: local paths into the old store
+        with open(os.path.join(target, PENDING, f"{run_id}.json")) as f:
+            write_pending(target, move_paths(json.load(f), old, target))
+    if _hooks.store_restorer is not None:
+        _hooks.store_restorer(target, old)
     catalog = open_catalog(target, catalog_url)
     restored = 0
     with open(os.path.join(source, _ROWS)) as f:
         for line in f:
             row = json.loads(line)
-            for artifact in row["artifacts"]:
-                if artifact["uri"].startswith(old):  # a local artifact: now in this store
-                    artifact["uri"] = os.path.join(target, artifact["uri"][len(old) :])
+            row["artifacts"] = move_paths(row["artifacts"], old, target)  # local ones moved
             restored += catalog.insert(row)
-    return {"runs": restored, "pending": len(pending_ids(target)), "store": target}
+    return {
+        "runs": restored, "pending": len(pending_ids(target)), "store": target,
+        "moved_from": old,
+    }  # fmt: skip
 
 
 def check(
