@@ -306,8 +306,9 @@ def test_sweep_rows_equal_single_backtests():
 def rising_candles(n: int, growth: float, spikes, start="2021-01-01", freq="1D"):
     """Each bar opens at the previous close and closes ``growth`` higher: a bullish
     1%-body candle with tiny wicks; volume 1 except 10 on ``spikes``."""
-    open_ = 100.0 * growth ** np.arange(n)
-    close = open_ * growth
+    close = 100.0 * growth ** np.arange(1, n + 1)
+    open_ = np.concatenate([[100.0], close[:-1]])  # bit for bit: a fill at the open is
+    # worth what the close before marked (``100 * g**i`` is not, by an ulp on some CPUs)
     volume = np.ones(n)
     volume[list(spikes)] = 10.0
     index = pd.date_range(start, periods=n, freq=freq, tz="UTC", name="timestamp")
