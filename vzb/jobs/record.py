@@ -30,7 +30,7 @@ from __future__ import annotations
 import dataclasses
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from vzb.errors import TaskStateError
@@ -45,6 +45,7 @@ __all__ = [
     "new_record",
     "new_task_id",
     "plain_data",
+    "state_set",
 ]
 
 STATES = ("queued", "running", "completed", "failed", "cancelled")
@@ -344,3 +345,15 @@ def _set_progress(record: dict, unit_progress: dict) -> None:
     total = max(record["units_total"], 1)
     record["progress"] = min((record["units_done"] + sum(unit_progress.values())) / total, 1.0)
     record["heartbeat_at"] = time.time()
+
+
+def state_set(status: str | Iterable[str] | None) -> set[str] | None:
+    """``status=`` as a set of states (None: any); an unknown state is an error."""
+    if status is None:
+        return None
+    wanted = {status} if isinstance(status, str) else set(status)
+    if not wanted <= set(STATES):
+        raise TaskStateError(
+            f"Unknown task status in status={sorted(wanted)!r}; use one of {list(STATES)}"
+        )
+    return wanted

@@ -147,7 +147,7 @@ class TaskStore:
         since : float, optional
             Keep tasks created at or after this epoch time (seconds).
         """
-        status = _states(status)
+        status = states.state_set(status)
         records = []
         for key in self._cache.iterkeys():
             if not (isinstance(key, str) and key.startswith(_TASK)):
@@ -335,23 +335,17 @@ class TaskStore:
 
     # -- housekeeping ---------------------------------------------------------------------
     def relocate(self, old: str | os.PathLike) -> int:
-        """Point the paths that lead into the folder ``old`` (tasks' and units' results)
-        into this store's folder instead: a store restored from a backup of ``old``.
-        Returns how many records changed."""
-        old = os.path.abspath(os.fspath(old))
-        changed = 0
+        """Point paths into the folder ``old`` (task and unit results) into this store's
+        folder: a store restored from a backup of ``old``. Returns how many records moved."""
+        old, moved = os.path.abspath(os.fspath(old)), 0
         with self._cache.transact(retry=True):
-            for key in list(self._cache.iterkeys()):
-                if not (isinstance(key, str) and key.startswith((_TASK, _UNIT))):
-                    continue
+            for key in [k for k in self._cache.iterkeys() if str(k).startswith((_TASK, _UNIT))]:
                 value = self._cache.get(key)
-                moved = move_paths(value, old, self.directory)
-                if moved != value:
-                    self._cache.set(key, moved)
-                    changed += 1
-            if changed:
-                self._bump()
-        return changed
+                if (new := move_paths(value, old, self.directory)) != value:
+                    self._cache.set(key, new)
+                    moved += 1
+            self._bump()
+        return moved
 
     def purge(
         self,
@@ -381,7 +375,7 @@ class TaskStore:
         >>> store.purge(), store.tasks()
         (1, [])
         """
-        wanted = TERMINAL_STATES if status is None else _states(status) & TERMINAL_STATES
+        wanted = TERMINAL_STATES if status is None else states.state_set(status) & TERMINAL_STATES
         ids = set(task_ids) if task_ids is not None else None
         now = time.time()
         removed = 0
@@ -399,15 +393,3 @@ class TaskStore:
             shutil.rmtree(self.result_dir(task_id), ignore_errors=True)
             removed += 1
         return removed
-
-
-def _states(status: str | Iterable[str] | None) -> set[str] | None:
-    """``status=`` as a set of states (None: any); an unknown state is an error."""
-    if status is None:
-        return None
-    wanted = {status} if isinstance(status, str) else set(status)
-    if not wanted <= set(STATES):
-        raise TaskStateError(
-            f"Unknown task status in status={sorted(wanted)!r}; use one of {list(STATES)}"
-        )
-    return wanted
