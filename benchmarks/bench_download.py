@@ -4,9 +4,9 @@ and loading the file with its quiet bars filled.
 Run:  .venv/bin/python benchmarks/bench_download.py [DAYS]   (default 365 days of 1h candles)
 
 Prints the figure, the target and the ratio (figure / target) for each step. The local
-server runs in this process (one thread per request), so the pages-a-second figure is
-the client's and the server's work together: a real exchange allows 10 candle requests a
-second, so the client need only stay well above that.
+server runs in this process (one thread per request) without a rate limit, so the
+pages-a-second figure is the client's and the server's work together: a real exchange
+allows 10 candle requests a second, so the client need only stay well above that.
 """
 
 from __future__ import annotations

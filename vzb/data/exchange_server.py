@@ -45,6 +45,8 @@ from vzb.data.times import utc_timestamp
 __all__ = ["ExchangeServer", "market_history"]
 
 KST = timezone(timedelta(hours=9), "KST")
+#: the ``sec`` a server without ``per_second`` reports: it never runs out
+UNLIMITED_SEC = 30
 #: the timeframe each candle path serves
 _PATHS = {f"minutes/{m}": f"{m}m" for m in (1, 3, 5, 10, 15, 30)}
 _PATHS.update({"minutes/60": "1h", "minutes/240": "4h", "days": "1d"})
@@ -203,9 +205,10 @@ class ExchangeServer:
 
     # -- answering ------------------------------------------------------------------------
     def _remaining(self, now: float) -> int:
+        """Requests left this second; without a limit always ``UNLIMITED_SEC``."""
         while self._recent and now - self._recent[0] >= 1.0:
             self._recent.popleft()
-        return (self.per_second or 30) - len(self._recent)
+        return self.per_second - len(self._recent) if self.per_second else UNLIMITED_SEC
 
     def _candles(self, path: str, query: dict) -> tuple[int, dict, object]:
         """(status, headers, body or None for a dropped connection) of a candle request."""
