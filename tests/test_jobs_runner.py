@@ -282,8 +282,8 @@ def test_cancel_racing_completion_the_first_terminal_state_stays(runner):
             try:
                 task.cancel()
                 outcomes[task.task_id] = "cancel accepted"
-            except TaskStateError as exc:
-                assert "Only queued or running tasks can be cancelled" in str(exc)
+            except TaskStateError as exc:  # finished, or finishing (all units done)
+                assert "Only queued or running" in str(exc) or "being combined" in str(exc)
                 outcomes[task.task_id] = "already finished"
     first = {t: runner.wait(t, timeout=60) for t in outcomes}
     time.sleep(0.5)
@@ -373,6 +373,35 @@ def test_two_runners_on_one_store_never_run_a_task_twice(tmp_path):
     finally:
         first.close()
         second.close()
+
+
+def test_a_cancel_while_the_units_are_combined_is_refused_and_the_run_is_recorded(
+    tmp_path, monkeypatch
+):
+    from vzb.jobs import combining
+    from vzb.results.sync import pending_ids
+
+    combine, refused = combining._combine, []
+
+    def cancel_then_combine(store, task_id, *args):
+        try:  # a click while the finished units are combined: the race, made sure
+            store.request_cancel(task_id, reason="clicked as it finished")
+        except TaskStateError as exc:
+            refused.append(str(exc))
+        return combine(store, task_id, *args)
+
+    monkeypatch.setattr(combining, "_combine", cancel_then_combine)
+    store = str(tmp_path / "s")
+    with JobRunner(store, max_workers=1) as runner:
+        task = runner.submit_sweep(DEFAULT_STRATEGY, {"volume_window": [10, 20]}, "BTC_USD")
+        final = task.wait(timeout=120)
+        assert final["status"] == "completed" and not final["cancel_requested"]
+        assert pending_ids(store) in ([], [task.task_id])  # the record, waiting or written
+    assert refused == [
+        f"Cannot cancel task {task.task_id}: all 1 of its units are done and their results "
+        "are being combined. Wait for it, and purge it if you do not want it."
+    ]
+    assert vzb.runs(store=store)["run_id"].tolist() == [task.task_id]
 
 
 OWNER_SCRIPT = """

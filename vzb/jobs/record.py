@@ -221,13 +221,21 @@ def adopt(record: dict, *, old_owner: str | None, attempt: int, owner: str, mess
 def cancel(record: dict, reason: str) -> bool:
     """Queued -> cancelled at once; running -> the cancel flag (the first reason stays).
 
-    Raises :class:`~vzb.errors.TaskStateError` for a finished task.
+    Raises :class:`~vzb.errors.TaskStateError` for a finished task, and for a finishing
+    one (all units done, their results being combined): its work is done, and a cancel
+    accepted then would race the completion (and its run record).
     """
     status = record["status"]
     if status in TERMINAL_STATES:
         raise TaskStateError(
             f"Cannot cancel {status} task {record['task_id']}. "
             "Only queued or running tasks can be cancelled."
+        )
+    if not record["cancel_requested"] and 0 < record["units_total"] <= record["units_done"]:
+        raise TaskStateError(
+            f"Cannot cancel task {record['task_id']}: all {record['units_total']} of its units "
+            "are done and their results are being combined. Wait for it, and purge it if "
+            "you do not want it."
         )
     if status == "queued":
         record.update(

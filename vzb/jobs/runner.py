@@ -250,7 +250,7 @@ class JobRunner(Submitting):
         TaskNotFound
             No task with this id.
         TaskStateError
-            The task already finished.
+            The task already finished, or is finishing (all units done).
         """
         record = self.store.request_cancel(task_id, reason=reason)
         self._dispatcher.wake()

@@ -262,7 +262,8 @@ class TaskStore:
         TaskNotFound
             No task with this id.
         TaskStateError
-            The task already finished (completed, failed or cancelled).
+            The task already finished (completed, failed or cancelled), or is finishing
+            (all units done: too late to cancel).
         """
         changed = self._change(task_id, states.cancel, reason=reason)
         return changed or self.get(task_id)  # asked already: the first reason stays
