@@ -42,7 +42,7 @@ def test_download_list_and_update(server, tmp_path):
     missing = 182 - len(btc)
     assert (
         f"BTC_KRW 1d: 182 candles 2024-01-01 00:00 UTC … 2024-06-30 00:00 UTC, "
-        f"{missing} quiet bars filled, 1 pages asked" in text
+        f"{missing} quiet bars filled, 1 page asked" in text
     )
     assert re.search(r"ETH_KRW 1d: 18\d candles 2024-01-0\d 00:00 UTC … 2024-06-30 00:00 UTC", text)
     code, text = run("data", "list", "--data-dir", data)

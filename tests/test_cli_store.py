@@ -77,8 +77,8 @@ def test_a_restored_store_needs_nothing_from_the_original(tmp_path, monkeypatch)
     shutil.rmtree(store)
 
     code, out = _run("store", "restore", backup, "--store", restored)
-    assert code == 0 and out.startswith(f"restored 1 runs (1 pending) into {restored}\n"), out
-    assert _run("store", "sync", "--store", restored) == (0, "wrote 1 records; 0 still pending\n")
+    assert code == 0 and out.startswith(f"restored 1 run (1 pending) into {restored}\n"), out
+    assert _run("store", "sync", "--store", restored) == (0, "wrote 1 record; 0 still pending\n")
     assert _run("store", "check", "--store", restored) == (0, f"store {restored}: no problems\n")
     assert vzb.run(waiting, store=restored).result.stats.equals(vzb.backtest(candles).stats)
     with vzb.JobRunner(restored, max_workers=1) as runner:  # the task reads its result there
@@ -125,7 +125,7 @@ def test_stats_count_tasks_runs_and_disk(tmp_path):
     assert abs(figures["disk_bytes"] - used) < 0.05 * used  # the store grows as we look
     assert figures["oldest_run"] <= figures["newest_run"]
     code, out = _run("store", "stats", "--store", store)
-    assert "runs         backtest 2, sweep 1" in out and "failed (24h) 1 tasks" in out
+    assert "runs         backtest 2, sweep 1" in out and "failed (24h) 1 task" in out
 
 
 def test_every_store_argument_has_help(capsys):

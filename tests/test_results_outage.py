@@ -78,7 +78,7 @@ def test_a_direct_record_waits_for_vzb_store_sync_while_the_database_is_down(
         postgres_server.start()
     out = io.StringIO()
     assert main(["store", "sync", "--store", store], out=out) == 0
-    assert out.getvalue() == "wrote 1 records; 0 still pending\n"
+    assert out.getvalue() == "wrote 1 record; 0 still pending\n"
     assert open_catalog(store).get(run_id)["tags"] == ["outage"]
 
 

@@ -12,7 +12,7 @@ import os
 import time
 from typing import TextIO
 
-from vzb.cli.common import store_directory
+from vzb.cli.common import number_of, store_directory
 
 __all__ = ["add_parser", "run"]
 
@@ -90,11 +90,12 @@ def run(args, out: TextIO) -> int:
     if args.action == "restore":
         done = maintenance.restore(args.path, args.store, catalog_url=url)
         out.write(
-            f"restored {done['runs']} runs ({done['pending']} pending) into {done['store']}\n"
+            f"restored {number_of(done['runs'], 'run')} ({done['pending']:,} pending) into "
+            f"{done['store']}\n"
         )
         waiting = recording.task_problems(done["store"])
         if waiting:
-            out.write(f"{len(waiting)} task(s) were unfinished at backup time:\n")
+            out.write(f"{number_of(len(waiting), 'task')} unfinished at backup time:\n")
             out.writelines(f"  {line}\n" for line in waiting)
         return 0
     directory = store_directory(args)
@@ -103,14 +104,16 @@ def run(args, out: TextIO) -> int:
             directory, args.path, catalog_url=url, task_ids=recording.task_ids
         )
         out.write(
-            f"backed up {directory} to {os.path.abspath(args.path)}: {manifest['runs']} runs, "
-            f"{manifest['pending']} pending, {manifest['artifact_folders']} artifact folders, "
+            f"backed up {directory} to {os.path.abspath(args.path)}: "
+            f"{number_of(manifest['runs'], 'run')}, {manifest['pending']:,} pending, "
+            f"{number_of(manifest['artifact_folders'], 'artifact folder')}, "
             f"{_size(manifest['bytes'])}\n"
         )
         return 0
     if args.action == "sync":
         report = sync(directory, catalog_url=url)
-        out.write(f"wrote {report['written']} records; {report['pending']} still pending\n")
+        written = number_of(report["written"], "record")
+        out.write(f"wrote {written}; {report['pending']:,} still pending\n")
         if report["error"]:
             out.write(f"{report['error']}\n")
             return 1
@@ -146,7 +149,7 @@ def run(args, out: TextIO) -> int:
         f"newest run   {_when(figures['newest_run'])}",
         f"oldest task  {_when(figures['oldest_task'])}",
         f"newest task  {_when(figures['newest_task'])}",
-        f"failed (24h) {figures['failed_last_day']} tasks",
+        f"failed (24h) {number_of(figures['failed_last_day'], 'task')}",
     ]
     out.write("\n".join(lines) + "\n")
     return 0
