@@ -42,6 +42,7 @@ __all__ = [
     "TERMINAL_STATES",
     "TaskRecord",
     "error_record",
+    "finishing",
     "new_record",
     "new_task_id",
     "plain_data",
@@ -218,6 +219,13 @@ def adopt(record: dict, *, old_owner: str | None, attempt: int, owner: str, mess
     return True
 
 
+def finishing(record: Mapping[str, Any]) -> bool:
+    """A running task whose units are all done: their results are being combined (too
+    late to cancel; the panel says ``finishing``)."""
+    total = record.get("units_total") or 0
+    return record.get("status") == "running" and 0 < total <= (record.get("units_done") or 0)
+
+
 def cancel(record: dict, reason: str) -> bool:
     """Queued -> cancelled at once; running -> the cancel flag (the first reason stays).
 
@@ -231,7 +239,7 @@ def cancel(record: dict, reason: str) -> bool:
             f"Cannot cancel {status} task {record['task_id']}. "
             "Only queued or running tasks can be cancelled."
         )
-    if not record["cancel_requested"] and 0 < record["units_total"] <= record["units_done"]:
+    if not record["cancel_requested"] and finishing(record):
         raise TaskStateError(
             f"Cannot cancel task {record['task_id']}: all {record['units_total']} of its units "
             "are done and their results are being combined. Wait for it, and purge it if "

@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from vzb.jobs.record import finishing
 from vzb.jobs.store import STATES, TERMINAL_STATES
 from vzb.widgets.task_description import describe_task
 from vzb.widgets.time_left import TimeLeft
@@ -115,10 +116,7 @@ def _shown_state(status: str, record: Mapping[str, Any]) -> str:
         return status
     if record.get("cancel_requested"):
         return "cancelling"
-    done, total = record.get("units_done") or 0, record.get("units_total") or 0
-    if total and done >= total:  # every unit ran: their results are being combined
-        return "finishing"
-    return "running"
+    return "finishing" if finishing(record) else "running"
 
 
 @dataclass(frozen=True)
