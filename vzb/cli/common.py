@@ -18,7 +18,6 @@ __all__ = [
     "finished",
     "follow",
     "local_time",
-    "number_of",
     "progress_line",
     "stats_lines",
     "store_directory",
@@ -26,15 +25,6 @@ __all__ = [
     "text_bar",
     "text_table",
 ]
-
-
-def number_of(count: int, noun: str) -> str:
-    """A count and its noun, plural unless one, with thousands separators.
-
-    >>> number_of(1, "run"), number_of(1200, "run")
-    ('1 run', '1,200 runs')
-    """
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def local_time(epoch: float | None) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from vzb.cli.common import number_of, text_bar
+from vzb.cli.common import text_bar
 from vzb.data.timeframes import TIMEFRAMES
 
 __all__ = ["add_parser", "run"]
@@ -89,17 +89,17 @@ def _bar(out: TextIO):
 
 
 def _summary(candles) -> str:
-    from vzb.widgets.formatting import format_timestamp
+    from vzb.widgets.formatting import format_count, format_timestamp
 
     attrs = candles.attrs
     built = ""
     if "built_from" in attrs:
         built = f", {attrs['timeframe']} built from {attrs['built_from']}"
     return (
-        f"  {attrs['symbol']} {attrs['timeframe']}: {number_of(len(candles), 'candle')} "
+        f"  {attrs['symbol']} {attrs['timeframe']}: {format_count(len(candles), 'candle')} "
         f"{format_timestamp(candles.index[0])} … {format_timestamp(candles.index[-1])}, "
-        f"{number_of(attrs.get('filled_bars', 0), 'quiet bar')} filled, "
-        f"{number_of(attrs.get('requests', 0), 'page')} asked{built} -> {attrs['source']}\n"
+        f"{format_count(attrs.get('filled_bars', 0), 'quiet bar')} filled, "
+        f"{format_count(attrs.get('requests', 0), 'page')} asked{built} -> {attrs['source']}\n"
     )
 
 

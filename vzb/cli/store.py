@@ -12,7 +12,8 @@ import os
 import time
 from typing import TextIO
 
-from vzb.cli.common import number_of, store_directory
+from vzb.cli.common import store_directory
+from vzb.widgets.formatting import format_count
 
 __all__ = ["add_parser", "run"]
 
@@ -90,12 +91,12 @@ def run(args, out: TextIO) -> int:
     if args.action == "restore":
         done = maintenance.restore(args.path, args.store, catalog_url=url)
         out.write(
-            f"restored {number_of(done['runs'], 'run')} ({done['pending']:,} pending) into "
+            f"restored {format_count(done['runs'], 'run')} ({done['pending']:,} pending) into "
             f"{done['store']}\n"
         )
         waiting = recording.task_problems(done["store"])
         if waiting:
-            out.write(f"{number_of(len(waiting), 'task')} unfinished at backup time:\n")
+            out.write(f"{format_count(len(waiting), 'task')} unfinished at backup time:\n")
             out.writelines(f"  {line}\n" for line in waiting)
         return 0
     directory = store_directory(args)
@@ -105,14 +106,14 @@ def run(args, out: TextIO) -> int:
         )
         out.write(
             f"backed up {directory} to {os.path.abspath(args.path)}: "
-            f"{number_of(manifest['runs'], 'run')}, {manifest['pending']:,} pending, "
-            f"{number_of(manifest['artifact_folders'], 'artifact folder')}, "
+            f"{format_count(manifest['runs'], 'run')}, {manifest['pending']:,} pending, "
+            f"{format_count(manifest['artifact_folders'], 'artifact folder')}, "
             f"{_size(manifest['bytes'])}\n"
         )
         return 0
     if args.action == "sync":
         report = sync(directory, catalog_url=url)
-        written = number_of(report["written"], "record")
+        written = format_count(report["written"], "record")
         out.write(f"wrote {written}; {report['pending']:,} still pending\n")
         if report["error"]:
             out.write(f"{report['error']}\n")
@@ -149,7 +150,7 @@ def run(args, out: TextIO) -> int:
         f"newest run   {_when(figures['newest_run'])}",
         f"oldest task  {_when(figures['oldest_task'])}",
         f"newest task  {_when(figures['newest_task'])}",
-        f"failed (24h) {number_of(figures['failed_last_day'], 'task')}",
+        f"failed (24h) {format_count(figures['failed_last_day'], 'task')}",
     ]
     out.write("\n".join(lines) + "\n")
     return 0

@@ -28,11 +28,10 @@ risk, trades, signals) for display with :func:`stats_table`:
 >>> stats_table(stats).loc["trades"].to_dict()
 {'value': {'# Trades': '960', 'Total Fees [$]': '763,637'}}
 
-Public functions: :func:`format_count`, :func:`format_money`, :func:`format_price`,
-:func:`format_percent`, :func:`format_ratio`, :func:`format_share`, :func:`format_duration`,
-:func:`format_timestamp`, :func:`format_parameter`, :func:`format_value` (any value by
-its type), :func:`stat_kind`, :func:`stat_group`, :func:`format_stat`,
-:func:`format_stats`, :func:`stats_table`, :func:`currency_of`.
+Public: ``format_count`` (``"1,200 runs"`` with a noun), ``format_money``, ``format_price``,
+``format_percent``, ``format_ratio``, ``format_share``, ``format_duration``,
+``format_timestamp``, ``format_parameter``, ``format_value`` (by type), ``stat_kind``,
+``stat_group``, ``format_stat``, ``format_stats``, ``stats_table``, ``currency_of``.
 """
 
 from __future__ import annotations
@@ -111,14 +110,17 @@ def _special(value: Any) -> str | None:
     return _infinite(number) if math.isinf(number) else None
 
 
-def format_count(value: Any) -> str:
+def format_count(value: Any, noun: str | None = None) -> str:
     """A count as an integer with separators (``960``, ``12,000``); a non-whole mean
-    count keeps one decimal (``12.5``).
+    count keeps one decimal (``12.5``). With ``noun``: the noun after it, plural unless 1.
 
     >>> format_count(12000), format_count(960.0), format_count(12.5), format_count(None)
     ('12,000', '960', '12.5', '–')
+    >>> format_count(1, "run"), format_count(1200, "run")
+    ('1 run', '1,200 runs')
     """
-    return _special(value) or _number(float(value), 0 if float(value).is_integer() else 1)
+    text = _special(value) or _number(float(value), 0 if float(value).is_integer() else 1)
+    return text if noun is None else f"{text} {noun}{'' if value == 1 else 's'}"
 
 
 def format_money(value: Any, currency: str | None = None, *, whole_from: float = 1000) -> str:

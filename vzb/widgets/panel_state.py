@@ -30,6 +30,7 @@ from typing import Any
 
 from vzb.jobs.record import finishing
 from vzb.jobs.store import STATES, TERMINAL_STATES
+from vzb.widgets.formatting import format_count
 from vzb.widgets.task_description import describe_task
 from vzb.widgets.time_left import TimeLeft
 from vzb.widgets.tracebacks import trim_traceback
@@ -362,7 +363,7 @@ class PanelState:
         """The line under the rows: ``'N more tasks'`` and how many finished ones are hidden."""
         parts = []
         if self.more:
-            parts.append(f"{self.more} more task{'s' if self.more != 1 else ''}")
+            parts.append(format_count(self.more, "more task"))
         if self.hidden:
             parts.append(f"{self.hidden} finished hidden")
         return ", ".join(parts)

@@ -27,6 +27,8 @@ from __future__ import annotations
 import re
 import sysconfig
 
+from vzb.widgets.formatting import format_count
+
 __all__ = ["trim_traceback"]
 
 _FRAME = re.compile(r'^(\s*)File "(?P<path>[^"]+)", line \d+')
@@ -101,5 +103,5 @@ def trim_traceback(text: str) -> str:
     if dropped:
         count = sum(dropped.values())
         names = ", ".join(sorted(dropped))
-        kept.append(f"({count} frame{'s' if count != 1 else ''} of {names} left out)")
+        kept.append(f"({format_count(count, 'frame')} of {names} left out)")
     return "\n".join(kept)
