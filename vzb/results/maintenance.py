@@ -129,7 +129,7 @@ def restore(
     """Restore the backup at ``path`` into the empty or new folder ``store``; its runs go
     into that store's catalog (or ``catalog_url`` / ``$VZB_CATALOG_URL``). Paths into the
     backed-up store (local artifacts, task results) are moved to the new one, so the
-    original may be gone. Returns ``{"runs", "pending", "store", "moved_from"}``."""
+    original may be gone. Returns ``{"runs", "pending", "store"}``."""
     source = os.path.abspath(os.fspath(path))
     manifest_path = os.path.join(source, MANIFEST)
     if not os.path.exists(manifest_path):
@@ -155,10 +155,7 @@ def restore(
             row = json.loads(line)
             row["artifacts"] = move_paths(row["artifacts"], old, target)  # local ones moved
             restored += catalog.insert(row)
-    return {
-        "runs": restored, "pending": len(pending_ids(target)), "store": target,
-        "moved_from": old,
-    }  # fmt: skip
+    return {"runs": restored, "pending": len(pending_ids(target)), "store": target}
 
 
 def check(
