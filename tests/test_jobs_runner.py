@@ -174,7 +174,7 @@ def test_killing_a_stuck_unit_leaves_a_direct_sweep_in_the_same_process_alone(tm
     # 1,475 sets: several seconds even with warm workers, so the kill below (about a second
     # after the sweep starts) lands while it runs; 177 sets took 0.9 s and raced the kill
     grid = {"volume_window": list(range(5, 300)), "top_percentile": [0.1, 0.2, 0.3, 0.4, 0.5]}
-    expected = vzb.sweep(candles, DEFAULT_STRATEGY, grid, n_jobs=2, backend="loky")
+    expected = vzb.sweep(candles, DEFAULT_STRATEGY, grid)  # in this process
     with JobRunner(tmp_path / "s", max_workers=1, grace_period=0.5) as runner:
         stuck = runner.submit_units(SLEEP, [{"seconds": 60, "ignore_cancel": True}])
         pid = wait_for(lambda: runner.status(stuck.task_id)["worker_pid"])
